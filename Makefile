@@ -1,0 +1,52 @@
+# overlay-boot — build, test and install.
+VERSION   = 0.1
+PREFIX    = /usr
+SBINDIR   = $(PREFIX)/sbin
+BINDIR    = $(PREFIX)/bin
+LIBDIR    = $(PREFIX)/lib/overlay-boot
+MANDIR    = $(PREFIX)/share/man/man8
+DESTDIR   =
+
+CC       ?= cc
+MUSLCC   ?= musl-gcc
+CFLAGS   ?= -O2
+CWARN     = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+# The reaper is pid 1 of every subhost: static, small, no allocation.
+REAPER_CFLAGS = -std=c11 -Os -static -s -Wall -Wextra -Werror \
+	-fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
+	-Wl,--gc-sections
+
+SCRIPTS  = overlay-boot overlay-stop overlay-go overlay-list
+HOOKS    = overlay-init overlay-premount overlay-postmount
+PIVOT_SRCS = src/overlay-pivot.c $(wildcard src/pivot-*.c)
+PIVOT_HDRS = $(wildcard src/pivot-*.h)
+
+all: src/reaper src/overlay-pivot src/ovroot
+
+src/reaper: src/reaper.c
+	$(MUSLCC) $(REAPER_CFLAGS) -o $@ $<
+
+src/overlay-pivot: $(PIVOT_SRCS) $(PIVOT_HDRS)
+	$(CC) $(CWARN) $(CFLAGS) -o $@ $(PIVOT_SRCS)
+
+src/ovroot: src/overlay-pivot
+	ln -sf overlay-pivot $@
+
+check: all
+	sh tests/run
+
+demo: all
+	sh tests/demo
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(SCRIPTS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 functions $(DESTDIR)$(LIBDIR)/functions
+	install -m 0755 $(HOOKS) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 src/reaper src/overlay-pivot $(DESTDIR)$(LIBDIR)/
+	ln -sf ../lib/overlay-boot/overlay-pivot $(DESTDIR)$(BINDIR)/ovroot
+
+clean:
+	rm -f src/reaper src/overlay-pivot src/ovroot
+
+.PHONY: all check demo install clean

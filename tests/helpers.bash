@@ -1,0 +1,145 @@
+# shellcheck shell=bash
+# Shared bats helpers: the leak check of DESIGN.md §6 around every test,
+# and builders for test subhosts. Load with `load helpers`.
+
+TOP=$(cd "$BATS_TEST_DIRNAME" && while [ ! -f functions ] && [ "$PWD" != / ]; do cd ..; done; pwd)
+export TOP
+export PATH="$TOP:$PATH"
+
+# ---------------------------------------------------------------- leaks
+
+# host_snapshot: what a test must leave as it found it.
+host_snapshot() {
+	echo "## mounts"
+	sed 's/^[0-9]* [0-9]* [0-9:]* [^ ]* \([^ ]*\) .* - \([^ ]*\) \([^ ]*\) .*/\1 \2 \3/' /proc/self/mountinfo | sort
+	echo "## netns"
+	ip netns list 2>/dev/null | awk '{print $1}' | sort
+	echo "## links"
+	ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort
+	echo "## cgroups"
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d 2>/dev/null | sort
+	echo "## loops"
+	losetup -n -l -O NAME,BACK-FILE 2>/dev/null | sort
+	echo "## state"
+	ls -A /run/overlay-boot 2>/dev/null | grep -v '\.lock$'
+}
+
+# new_processes: processes alive now that were not at setup, except kernel
+# threads and the test's own ancestry.
+new_processes() {
+	local ancestors=" " p=$BASHPID
+	while [ "$p" -gt 1 ] 2>/dev/null; do
+		ancestors="$ancestors$p "
+		p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null) || break
+	done
+	ps -e -o pid=,ppid=,args= | while read -r pid ppid args; do
+		[ "$pid" = 2 ] || [ "$ppid" = 2 ] && continue
+		case "$ancestors" in *" $pid "*) continue ;; esac
+		case " $LEAK_PIDS " in *" $pid "*) continue ;; esac
+		# the ps pipeline itself
+		case "$ancestors" in *" $ppid "*) continue ;; esac
+		echo "$pid $args"
+	done
+}
+
+setup() {
+	# ip netns makes /run/netns a mount point the first time: do it now, so
+	# that it is not counted against the test.
+	if [ ! -d /run/netns ] || ! mountpoint -q /run/netns; then
+		ip netns add obt-warmup && ip netns delete obt-warmup
+	fi
+	LEAK_BEFORE=$(host_snapshot)
+	LEAK_PIDS=$(ps -e -o pid= | tr '\n' ' ')
+	TEST_SUBHOSTS=
+	if declare -F setup_test >/dev/null; then setup_test; fi
+}
+
+teardown() {
+	if declare -F teardown_test >/dev/null; then teardown_test; fi
+	local after procs i
+	for i in $(seq 1 40); do
+		after=$(host_snapshot)
+		procs=$(new_processes)
+		[ "$after" = "$LEAK_BEFORE" ] && [ -z "$procs" ] && return 0
+		sleep 0.1
+	done
+	{
+		echo "# LEAK after test: host state differs"
+		diff <(echo "$LEAK_BEFORE") <(echo "$after") | sed 's/^/#   /'
+		[ -z "$procs" ] || echo "$procs" | sed 's/^/#   process left: /'
+	} >&3
+	leak_repair "$procs"
+	return 1
+}
+
+# leak_repair PROCS: undo what a failed test leaked, so that the next test
+# starts clean (the failure has been reported already).
+leak_repair() {
+	local name
+	for name in $TEST_SUBHOSTS; do
+		"$TOP/overlay-stop" "$name" >/dev/null 2>&1
+	done
+	echo "$1" | awk 'NF {print $1}' | xargs -r kill -9 2>/dev/null
+	sleep 0.2
+	grep -F "$BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+		xargs -r -n1 umount -l 2>/dev/null
+	for name in $TEST_SUBHOSTS; do
+		ip netns delete "$name" 2>/dev/null
+		find /sys/fs/cgroup -depth -type d -path "*/overlay-boot/$name" -exec rmdir {} \; 2>/dev/null
+		rm -rf "/run/overlay-boot/$name"
+	done
+	true
+}
+
+# ------------------------------------------------------------ subhosts
+
+# make_subhost NAME [KEY=VALUE...]: a subhost directory under the test's
+# temporary directory; prints the config path. LOG stays in BASE.
+make_subhost() {
+	local name=$1 base=$BATS_TEST_TMPDIR/$1
+	shift
+	mkdir -p "$base/root" "$base/work" "$base/live"
+	{
+		echo "BASE=."
+		echo "START=none"
+		echo "LOG=log"
+		for kv in "$@"; do echo "$kv"; done
+	} >"$base/$name.conf"
+	TEST_SUBHOSTS="$TEST_SUBHOSTS $name"
+	echo "$base/$name.conf"
+}
+
+# tiny_root DIR: a minimal root made of busybox-static.
+tiny_root() {
+	local dir=$1 bb
+	bb=$(command -v busybox) || { echo "busybox-static is not installed" >&2; return 1; }
+	mkdir -p "$dir"/{bin,sbin,etc,proc,sys,dev,run,tmp,root,usr/bin,usr/sbin}
+	cp "$bb" "$dir/bin/busybox"
+	for applet in $("$dir/bin/busybox" --list); do
+		[ -e "$dir/bin/$applet" ] || ln -s busybox "$dir/bin/$applet"
+	done
+	echo "root:x:0:0:root:/root:/bin/sh" >"$dir/etc/passwd"
+	echo "root:x:0:" >"$dir/etc/group"
+}
+
+# boot CONF: overlay-boot that must succeed.
+boot() {
+	run "$TOP/overlay-boot" "$1"
+	if [ "$status" -ne 0 ]; then
+		echo "overlay-boot $1 failed ($status): $output" >&2
+		return 1
+	fi
+}
+
+stop() {
+	run "$TOP/overlay-stop" "$1"
+	if [ "$status" -ne 0 ]; then
+		echo "overlay-stop $1 failed ($status): $output" >&2
+		return 1
+	fi
+}
+
+# go NAME COMMAND...: output of a command run inside.
+go() {
+	"$TOP/overlay-go" "$@"
+}

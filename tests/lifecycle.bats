@@ -1,0 +1,208 @@
+#!/usr/bin/env bats
+# Subhost lifecycle: boot, enter, list and stop real subhosts.
+
+load helpers
+
+@test "LOWER=/ subhost: a file written inside lands in UPPER, not on the host, and survives stop + boot" {
+	conf=$(make_subhost obl1)
+	base=${conf%/*}
+	boot "$conf"
+	run go obl1 sh -c 'echo inside > /var/tmp/obl1-marker && cat /var/tmp/obl1-marker'
+	[ "$status" -eq 0 ]
+	[ "$output" = inside ]
+	[ "$(cat "$base/root/var/tmp/obl1-marker")" = inside ]
+	[ ! -e /var/tmp/obl1-marker ]
+	stop obl1
+	[ ! -d /run/overlay-boot/obl1 ]
+	boot "$conf"
+	run go obl1 cat /var/tmp/obl1-marker
+	[ "$output" = inside ]
+	stop obl1
+}
+
+@test "tiny busybox root: pid 1 is the reaper, hostname is NAME, /proc shows only the subhost" {
+	conf=$(make_subhost obl2 LOWER=base)
+	base=${conf%/*}
+	tiny_root "$base/base"
+	boot "$conf"
+	run go obl2 cat /proc/1/cmdline
+	[[ "$output" == /run/overlay-boot/reaper* ]]
+	run go obl2 hostname
+	[ "$output" = obl2 ]
+	# Only the reaper and the command itself (and its ps) are visible.
+	run go obl2 sh -c 'ls -d /proc/[0-9]* | wc -l'
+	[ "$output" -le 3 ]
+	run go obl2 ls /proc/1/root/bin/busybox
+	[ "$status" -eq 0 ]
+	# the overlay root is the busybox tree, not the host's /
+	run go obl2 test -e /usr/lib/os-release
+	[ "$status" -ne 0 ]
+	stop obl2
+}
+
+@test "the host's root is unreachable: nsenter -t 1 -m, /proc/1/root, double chroot with .." {
+	conf=$(make_subhost obl3)
+	base=${conf%/*}
+	# A tmpfs on the host is not part of the LOWER=/ overlay: seeing its
+	# marker from inside would mean the host's mount tree is reachable.
+	mkdir -p "$base/hostonly"
+	mount -t tmpfs obl3-hostonly "$base/hostonly"
+	touch "$base/hostonly/secret"
+	boot "$conf"
+	run go obl3 test -e "$base/hostonly/secret"
+	[ "$status" -ne 0 ]
+	run go obl3 nsenter -t 1 -m test -e "$base/hostonly/secret"
+	[ "$status" -ne 0 ]
+	run go obl3 test -e "/proc/1/root$base/hostonly/secret"
+	[ "$status" -ne 0 ]
+	run go obl3 python3 -c "
+import os
+os.makedirs('/tmp/obl3-jail', exist_ok=True)
+fd = os.open('/', os.O_RDONLY)
+os.chroot('/tmp/obl3-jail')
+os.fchdir(fd)
+for _ in range(64):
+    os.chdir('..')
+os.chroot('.')
+print(os.path.exists('$base/hostonly/secret'))
+"
+	[ "$status" -eq 0 ]
+	[ "$output" = False ]
+	stop obl3
+	umount "$base/hostonly"
+}
+
+@test "START services start in order, stop in reverse, the reaper ends the rest within STOP_TIMEOUT" {
+	conf=$(make_subhost obl4 LOWER=base "START=/svc-a /svc-b /svc-c" STOP_TIMEOUT=2)
+	base=${conf%/*}
+	tiny_root "$base/base"
+	for s in a b; do
+		cat >"$base/root/svc-$s" <<SVC
+#!/bin/sh
+case "\$1" in
+start) echo "start $s" >>/svc.log; sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! >/run/svc-$s.pid ;;
+stop) echo "stop $s" >>/svc.log; kill \$(cat /run/svc-$s.pid) ;;
+esac
+SVC
+	done
+	# svc-c ignores SIGTERM and has no stop: only SIGKILL ends it.
+	cat >"$base/root/svc-c" <<'SVC'
+#!/bin/sh
+case "$1" in
+start) echo "start c" >>/svc.log; sh -c 'trap "" TERM; while :; do sleep 1; done' </dev/null >/dev/null 2>&1 & ;;
+esac
+SVC
+	chmod +x "$base/root"/svc-?
+	boot "$conf"
+	run go obl4 sh -c 'ps -o args | grep -c "[s]leep 1000"'
+	[ "$output" = 2 ]
+	t0=$(date +%s%N)
+	stop obl4
+	t1=$(date +%s%N)
+	elapsed=$(( (t1 - t0) / 1000000 ))
+	[ "$(cat "$base/root/svc.log")" = "$(printf 'start a\nstart b\nstart c\nstop b\nstop a')" ]
+	# svc-c made the reaper wait for STOP_TIMEOUT, then SIGKILL
+	[ "$elapsed" -ge 2000 ]
+	[ "$elapsed" -lt 8000 ]
+}
+
+@test "overlay-go passes the exit status, 128+N for a signal, and gives an interactive shell" {
+	conf=$(make_subhost obl5)
+	boot "$conf"
+	run go obl5 sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+	run go obl5 sh -c 'kill -TERM $$'
+	[ "$status" -eq 143 ]
+	run go "$conf" true
+	[ "$status" -eq 0 ]
+	# An interactive shell on a pty: bash (the host's / has it).
+	run script -qec "$TOP/overlay-go obl5" /dev/null <<<'echo "shell=$BASH_VERSION pid1=$(cat /proc/1/comm)"; exit 3'
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"shell=5."*"pid1=reaper"* ]]
+	stop obl5
+}
+
+@test "a second boot is refused and leaves the running subhost alone; of five concurrent boots exactly one wins" {
+	conf=$(make_subhost obl6)
+	boot "$conf"
+	pid1=$(cat /run/overlay-boot/obl6/pid1)
+	run "$TOP/overlay-boot" "$conf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"obl6 is already running"* ]]
+	[ "$(cat /run/overlay-boot/obl6/pid1)" = "$pid1" ]
+	kill -0 "$pid1"
+	stop obl6
+	for i in 1 2 3 4 5; do
+		"$TOP/overlay-boot" "$conf" >/dev/null 2>&1 &
+		pids="$pids $!"
+	done
+	wins=0
+	for p in $pids; do
+		if wait "$p"; then wins=$((wins + 1)); fi
+	done
+	[ "$wins" -eq 1 ]
+	run go obl6 true
+	[ "$status" -eq 0 ]
+	stop obl6
+}
+
+@test "overlay-list shows a running subhost, and -j gives valid JSON" {
+	conf=$(make_subhost obl7)
+	boot "$conf"
+	run "$TOP/overlay-list"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"obl7"*"running"* ]]
+	run "$TOP/overlay-list" -j
+	echo "$output" | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+row = [r for r in rows if r["name"] == "obl7"][0]
+assert row["state"] == "running" and row["pid"] > 1 and row["uptime"] >= 0, row'
+	stop obl7
+	run "$TOP/overlay-list"
+	[[ "$output" != *"obl7"* ]]
+}
+
+@test "a supervisor killed with SIGKILL is cleaned up by the next overlay-stop" {
+	conf=$(make_subhost obl8)
+	boot "$conf"
+	sup=$(cat /run/overlay-boot/obl8/supervisor)
+	pid1=$(cat /run/overlay-boot/obl8/pid1)
+	kill -KILL "$sup"
+	sleep 0.2
+	run "$TOP/overlay-list"
+	[[ "$output" == *"obl8"*"stale"* ]]
+	run "$TOP/overlay-stop" obl8
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cleaning up"* ]]
+	! kill -0 "$pid1" 2>/dev/null
+	[ ! -e /run/netns/obl8 ]
+}
+
+@test "a supervisor killed with SIGKILL is cleaned up by the next overlay-boot, which then works" {
+	conf=$(make_subhost obl9)
+	boot "$conf"
+	old1=$(cat /run/overlay-boot/obl9/pid1)
+	kill -KILL "$(cat /run/overlay-boot/obl9/supervisor)"
+	boot "$conf"
+	! kill -0 "$old1" 2>/dev/null
+	[ "$(cat /run/overlay-boot/obl9/pid1)" != "$old1" ]
+	run go obl9 hostname
+	[ "$output" = obl9 ]
+	stop obl9
+}
+
+@test "PIDS_MAX stops a fork bomb and MEMORY_MAX an allocation; the host is unaffected" {
+	conf=$(make_subhost obla PIDS_MAX=30 MEMORY_MAX=64M)
+	boot "$conf"
+	# Limits are in place in whichever hierarchy carries each controller.
+	run go obla sh -c 'for i in $(seq 1 100); do sleep 30 & done 2>/dev/null; sleep 0.5; ls -d /proc/[0-9]* | wc -l'
+	[ "$output" -le 30 ]
+	[ "$output" -ge 20 ]
+	run go obla python3 -c 'x = bytearray(256 * 1024 * 1024); print(len(x))'
+	[ "$status" -ne 0 ]
+	[[ "$output" != *268435456* ]]
+	# the host still forks and allocates
+	python3 -c 'x = bytearray(256 * 1024 * 1024)'
+	stop obla
+}
