@@ -16,18 +16,24 @@ REAPER_CFLAGS = -std=c11 -Os -static -s -Wall -Wextra -Werror \
 	-fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
 	-Wl,--gc-sections
 
-SCRIPTS  = overlay-boot overlay-stop overlay-go overlay-list
+SCRIPTS  = overlay-boot overlay-stop overlay-go overlay-list \
+	$(wildcard overlay-share overlay-diskfile overlay-clean-root)
 HOOKS    = overlay-init overlay-premount overlay-postmount
 PIVOT_SRCS = src/overlay-pivot.c $(wildcard src/pivot-*.c)
 PIVOT_HDRS = $(wildcard src/pivot-*.h)
 
-all: src/reaper src/overlay-pivot src/ovroot
+HELPERS  = src/reaper src/overlay-pivot $(patsubst %.c,%,$(wildcard src/share-into.c))
+
+all: $(HELPERS) src/ovroot
 
 src/reaper: src/reaper.c
 	$(MUSLCC) $(REAPER_CFLAGS) -o $@ $<
 
 src/overlay-pivot: $(PIVOT_SRCS) $(PIVOT_HDRS)
 	$(CC) $(CWARN) $(CFLAGS) -o $@ $(PIVOT_SRCS)
+
+src/share-into: src/share-into.c
+	$(CC) $(CWARN) $(CFLAGS) -o $@ $<
 
 src/ovroot: src/overlay-pivot
 	ln -sf overlay-pivot $@
@@ -43,10 +49,10 @@ install: all
 	install -m 0755 $(SCRIPTS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 functions $(DESTDIR)$(LIBDIR)/functions
 	install -m 0755 $(HOOKS) $(DESTDIR)$(LIBDIR)/
-	install -m 0755 src/reaper src/overlay-pivot $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(HELPERS) $(DESTDIR)$(LIBDIR)/
 	ln -sf ../lib/overlay-boot/overlay-pivot $(DESTDIR)$(BINDIR)/ovroot
 
 clean:
-	rm -f src/reaper src/overlay-pivot src/ovroot
+	rm -f $(HELPERS) src/ovroot
 
 .PHONY: all check demo install clean
