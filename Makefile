@@ -56,3 +56,11 @@ clean:
 	rm -f $(HELPERS) src/ovroot
 
 .PHONY: all check demo install clean
+
+bench/floor: bench/floor.c
+	$(CC) $(CWARN) -O2 -o $@ $<
+
+bench: all bench/floor
+	sh bench/lifecycle.sh
+
+.PHONY: bench
