@@ -1,0 +1,226 @@
+/* overlay-pivot: build a root in a new mount namespace and run a command
+ * in it. Also `ovroot` (same binary): an overlay of / for any user.
+ *
+ *   parent (P)                       child (C)
+ *   ids, parse, pid file, netns
+ *   [setuid: staging + squash as root, then the user namespace]
+ *   [non-root: the user namespace]
+ *   unshare pid/ipc/uts/net/time/cgroup
+ *   fork ------------------------->  unshare the mount namespace
+ *   write pid file, close fds        stage, mount images (root)
+ *   forward signals, wait            build the new root, pivot, detach
+ *   exit with C's status             drop privileges (non-root), exec
+ *                                    (or fork COMMAND and reap, as pid 1)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pivot-mount.h"
+#include "pivot-ovroot.h"
+#include "pivot-parse.h"
+#include "pivot-privs.h"
+#include "pivot-proc.h"
+#include "pivot-squash.h"
+#include "pivot-utils.h"
+
+#define PV_VERSION "0.1"
+
+static enum pv_personality personality(int argc, char **argv)
+{
+	const char *b;
+
+	if (argc < 1 || !argv[0])
+		return PV_OVERLAY_PIVOT;
+	b = strrchr(argv[0], '/');
+	b = b ? b + 1 : argv[0];
+	return strcmp(b, "ovroot") == 0 ? PV_OVROOT : PV_OVERLAY_PIVOT;
+}
+
+/* Checks that the privileged code path repeats where each act is done. */
+static void refuse_root_only(const struct pv_config *cfg,
+			     const struct pv_privs *pr)
+{
+	if (pr->root)
+		return;
+	if (cfg->netns)
+		pv_die("--netns: only root may use it");
+	for (size_t i = 0; i < cfg->nops; i++) {
+		const struct pv_op *op = &cfg->ops[i];
+
+		if (op->type == PV_OP_DEV_BIND)
+			pv_die("--dev-bind: only root may use it");
+		if (op->type == PV_OP_MOUNT && !pv_fstype_unprivileged(op->fstype))
+			pv_die("-m %s: only root may mount this filesystem type",
+			       op->fstype);
+		if ((op->type == PV_OP_SQUASH || op->type == PV_OP_SQUASH_OVERLAY) &&
+		    !pr->setuid)
+			pv_die("%s: needs root, or overlay-pivot installed set-user-id root",
+			       op->type == PV_OP_SQUASH ? "--squash" : "--squash-overlay");
+	}
+}
+
+static void enter_netns(const char *path, const struct pv_privs *pr)
+{
+	int fd;
+
+	/* repeated here, where it is done */
+	if (!pr->root)
+		pv_die("--netns: only root may use it");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		pv_die_err(errno, "--netns %s", path);
+	if (setns(fd, CLONE_NEWNET) < 0)
+		pv_die_err(errno, "--netns %s: setns", path);
+	close(fd);
+}
+
+static void reopen_stage(struct pv_ctx *ctx)
+{
+	if (ctx->oldroot >= 0)
+		close(ctx->oldroot);
+	ctx->oldroot = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->oldroot < 0)
+		pv_die_err(errno, "open /oldroot");
+}
+
+__attribute__((noreturn))
+static void child(struct pv_config *cfg, struct pv_privs *pr,
+		  struct pv_ctx *ctx, bool staged)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		pv_die_err(errno, "creating a mount namespace");
+	if (staged) {
+		/* our copy of the staging namespace (locked, for a non-root
+		 * caller, by the user namespace) */
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			pv_die_err(errno, "making / private");
+		reopen_stage(ctx);
+	} else {
+		pv_stage(ctx, 0, 0);
+		if (pr->root)
+			pv_squash_mount(ctx, cfg, pr);
+	}
+	pv_squash_open(ctx, cfg);
+	pv_build(ctx, cfg);
+	pv_enter(ctx);
+	if (cfg->chdir) {
+		if (chdir(cfg->chdir) < 0)
+			pv_die_err(errno, "--chdir %s", cfg->chdir);
+	} else if (!ctx->cwd || chdir(ctx->cwd) < 0) {
+		if (chdir("/") < 0)
+			pv_die_err(errno, "chdir /");
+	}
+	pv_privs_drop(pr);
+	/* A non-root caller's command gets no controlling terminal: it cannot
+	 * push input into the caller's terminal with TIOCSTI. */
+	if (!pr->root && setsid() < 0)
+		pv_die_err(errno, "setsid");
+	if ((cfg->unshare & CLONE_NEWPID) && !cfg->exec_pid1)
+		pv_run_as_init(cfg->argv);
+	pv_exec(cfg->argv);
+}
+
+int main(int argc, char **argv)
+{
+	struct pv_privs pr;
+	struct pv_config cfg;
+	struct pv_ctx ctx;
+	enum pv_personality who;
+	char err[512];
+	bool staged = false;
+	int pidfd = -1;
+	pid_t pid;
+
+	pv_privs_init(&pr);
+	who = personality(argc, argv);
+	if (who == PV_OVROOT)
+		pv_prog = "ovroot";
+	if (pv_parse(&cfg, who, argc > 0 ? argc - 1 : 0, argc > 0 ? argv + 1 : argv,
+		     err, sizeof err) < 0) {
+		pv_warn("%s", err);
+		fprintf(stderr, "Try '%s --help' for more information.\n", pv_prog);
+		return PV_EXIT_FAIL;
+	}
+	if (cfg.help) {
+		fputs(pv_usage(who), stdout);
+		return fflush(stdout) == 0 ? 0 : PV_EXIT_FAIL;
+	}
+	if (cfg.version) {
+		printf("%s %s\n", pv_prog, PV_VERSION);
+		return fflush(stdout) == 0 ? 0 : PV_EXIT_FAIL;
+	}
+	if (cfg.pidfile) {
+		pidfd = pv_privs_open_as_caller(&pr, cfg.pidfile, O_WRONLY | O_CREAT |
+						O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+		if (pidfd < 0)
+			pv_die_err(errno, "--pid-file %s", cfg.pidfile);
+	}
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.root = pr.root;
+	ctx.uid = pr.uid;
+	ctx.gid = pr.gid;
+	ctx.oldroot = ctx.newroot = ctx.scratch = -1;
+	ctx.cwd = getcwd(NULL, 0);
+	if (ctx.cwd && ctx.cwd[0] != '/') {
+		free(ctx.cwd);	/* "(unreachable)/..." */
+		ctx.cwd = NULL;
+	}
+
+	if (who == PV_OVROOT)
+		pv_ovroot_expand(&cfg, &pr, ctx.cwd);
+	refuse_root_only(&cfg, &pr);
+	if (cfg.netns)
+		enter_netns(cfg.netns, &pr);
+
+	if (pr.setuid) {
+		/* The privileged part: a mount namespace of our own, the
+		 * staging root and the squashfs images. Then the user
+		 * namespace, which locks them all. */
+		pv_privs_fork_mapper(&pr);
+		if (unshare(CLONE_NEWNS) < 0)
+			pv_die_err(errno, "creating a mount namespace");
+		pv_stage(&ctx, pr.uid, pr.gid);
+		pv_squash_mount(&ctx, &cfg, &pr);
+		staged = true;
+		pv_privs_enter_userns(&pr, false);
+	} else if (!pr.root) {
+		pv_privs_enter_userns(&pr, false);
+	}
+
+	if (cfg.unshare && unshare(cfg.unshare) < 0)
+		pv_die_err(errno, "unshare");
+	if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
+		pv_die_err(errno, "--hostname %s", cfg.hostname);
+	if (cfg.unshare & CLONE_NEWNET)
+		pv_loopback_up();
+
+	pv_block_signals();
+	pid = fork();
+	if (pid < 0)
+		pv_die_err(errno, "fork");
+	if (pid == 0) {
+		pv_restore_signals();
+		if (pidfd >= 0)
+			close(pidfd);
+		child(&cfg, &pr, &ctx, staged);
+	}
+	if (pidfd >= 0) {
+		char buf[32];
+		int n = snprintf(buf, sizeof buf, "%d\n", (int)pid);
+		int r = pv_write_all(pidfd, buf, (size_t)n);
+
+		if (r < 0 || close(pidfd) < 0)
+			pv_warn("--pid-file %s: %s", cfg.pidfile,
+				strerror(r < 0 ? -r : errno));
+	}
+	/* Keep only 0-2: a caller waiting for EOF on a pipe must see it
+	 * when the namespace's processes are gone. */
+	pv_close_fds_from(3, -1);
+	return pv_wait_child(pid);
+}

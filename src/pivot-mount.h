@@ -1,0 +1,50 @@
+/* pivot-mount: build the new root from the ordered mount options. */
+#ifndef PIVOT_MOUNT_H
+#define PIVOT_MOUNT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <sys/mount.h>
+
+#include "pivot-parse.h"
+
+struct pv_ctx {
+	bool root;		/* real root caller: every option allowed */
+	uid_t uid;		/* the caller's ids */
+	gid_t gid;
+	int oldroot;		/* O_PATH fd of the host's root (/oldroot) */
+	int newroot;		/* O_PATH fd of the new root (/newroot) */
+	int scratch;		/* O_PATH fd of /s, our scratch directory */
+	char *cwd;		/* the caller's cwd on the host, or NULL */
+	unsigned counter;	/* names scratch entries */
+	/* squash mounts prepared by the privileged phase, in op order */
+	int *squash_fds;	/* O_PATH fds of the mounted images' roots */
+	size_t nsquash, squash_used;
+};
+
+/* Make / private, mount the staging tmpfs over /tmp and pivot into it:
+ * the host is then at /oldroot, the new root is built at /newroot.
+ * OWNER_UID/GID own the scratch directory (the caller, in setuid mode). */
+void pv_stage(struct pv_ctx *ctx, uid_t owner_uid, gid_t owner_gid);
+
+/* openat2(2) with O_CLOEXEC added, retried on EAGAIN. */
+int pv_openat2(int dirfd, const char *path, int flags,
+	       unsigned long long resolve);
+
+/* Open a host path (absolute, or relative to the caller's cwd) with
+ * O_PATH|FLAGS, as the caller. For a non-root caller every failure, and a
+ * source the caller may not read (NEED_READ), gives the same message. */
+int pv_open_host(struct pv_ctx *ctx, const char *what, const char *path,
+		 int flags, bool need_read);
+
+/* Mount the new root (--root DIR or a tmpfs) and apply every option. */
+void pv_build(struct pv_ctx *ctx, const struct pv_config *cfg);
+
+/* pivot_root into the new root and detach the old one. */
+void pv_enter(struct pv_ctx *ctx);
+
+/* Flags that every mount of a non-root caller carries. */
+#define PV_USER_ATTR (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+
+#endif

@@ -1,0 +1,285 @@
+/* pivot-privs: who the caller is, the user namespace of a non-root caller,
+ * and dropping privileges for good before the caller's command runs.
+ *
+ * Model: a non-root caller gets what the kernel's unprivileged user
+ * namespaces give, nothing more. In setuid mode the only privileged acts
+ * are: making the staging mount namespace, mounting squashfs images
+ * (read-only, nosuid, nodev, locked by the user namespace that follows),
+ * creating the user namespace itself, and writing its one-line id maps
+ * from a helper that stays outside. */
+#include "pivot-privs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pivot-utils.h"
+
+static int capset2(uint32_t eff, uint32_t perm, uint32_t inh)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof d);
+	d[0].effective = eff;
+	d[0].permitted = perm;
+	d[0].inheritable = inh;
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+static int capget_all(struct __user_cap_data_struct d[2])
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+
+	memset(d, 0, 2 * sizeof *d);
+	return (int)syscall(SYS_capget, &h, d);
+}
+
+void pv_privs_init(struct pv_privs *p)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	memset(p, 0, sizeof *p);
+	p->mapper = -1;
+	p->mapper_fd = -1;
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		pv_die_err(errno, "getresuid");
+	p->uid = ru;
+	p->gid = rg;
+	p->root = (ru == 0 && eu == 0);
+	p->setuid = !p->root && (eu != ru || su != ru || eg != rg || sg != rg);
+	if (!p->setuid)
+		return;
+	/* Nobody may ptrace or core-dump us while we hold privilege. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		pv_die_err(errno, "prctl(PR_SET_DUMPABLE)");
+	/* fds 0-2 must be open, or a file we open could become stderr. */
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int n = open("/dev/null", O_RDWR);
+
+		if (n < 0)
+			_exit(PV_EXIT_FAIL);
+		if (n != fd)
+			_exit(PV_EXIT_FAIL);
+	}
+	if (eu != 0)
+		pv_die("installed set-user-id but not owned by root");
+}
+
+int pv_privs_open_as_caller(const struct pv_privs *p, const char *file,
+			    int flags, int mode)
+{
+	int fd, err;
+
+	if (!p->setuid)
+		return open(file, flags, mode);
+	/* Check with the caller's file-system ids: setfsuid to a non-zero id
+	 * also clears the file-system capabilities from the effective set. */
+	(void)setfsgid(p->gid);
+	(void)setfsuid(p->uid);
+	if ((uid_t)setfsuid((uid_t)-1) != p->uid ||
+	    (gid_t)setfsgid((gid_t)-1) != p->gid)
+		pv_die("cannot take the caller's file-system ids");
+	fd = open(file, flags, mode);
+	err = errno;
+	(void)setfsuid(0);
+	(void)setfsgid(0);
+	errno = err;
+	return fd;
+}
+
+static int write_at(const char *path, const char *s)
+{
+	return pv_write_file_at(AT_FDCWD, path, s);
+}
+
+void pv_privs_fork_mapper(struct pv_privs *p)
+{
+	int fds[2];
+	pid_t parent = getpid(), h;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		pv_die_err(errno, "pipe");
+	h = fork();
+	if (h < 0)
+		pv_die_err(errno, "fork");
+	if (h == 0) {
+		char c, path[64], map[64];
+		ssize_t n;
+
+		close(fds[1]);
+		do
+			n = read(fds[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1 || getppid() != parent)
+			_exit(1);	/* the parent gave up */
+		/* One line each: the caller's own uid and gid, nothing else. */
+		snprintf(path, sizeof path, "/proc/%d/setgroups", (int)parent);
+		if (write_at(path, "deny") < 0)
+			_exit(2);
+		snprintf(path, sizeof path, "/proc/%d/uid_map", (int)parent);
+		snprintf(map, sizeof map, "%u %u 1\n", (unsigned)p->uid,
+			 (unsigned)p->uid);
+		if (write_at(path, map) < 0)
+			_exit(3);
+		snprintf(path, sizeof path, "/proc/%d/gid_map", (int)parent);
+		snprintf(map, sizeof map, "%u %u 1\n", (unsigned)p->gid,
+			 (unsigned)p->gid);
+		if (write_at(path, map) < 0)
+			_exit(4);
+		_exit(0);
+	}
+	close(fds[0]);
+	p->mapper = h;
+	p->mapper_fd = fds[1];
+}
+
+static void write_own_maps(const struct pv_privs *p)
+{
+	char map[64];
+	int r;
+
+	r = write_at("/proc/self/setgroups", "deny");
+	if (r < 0)
+		pv_die_err(-r, "writing /proc/self/setgroups");
+	snprintf(map, sizeof map, "%u %u 1\n", (unsigned)p->uid, (unsigned)p->uid);
+	r = write_at("/proc/self/uid_map", map);
+	if (r < 0)
+		pv_die_err(-r, "writing /proc/self/uid_map");
+	snprintf(map, sizeof map, "%u %u 1\n", (unsigned)p->gid, (unsigned)p->gid);
+	r = write_at("/proc/self/gid_map", map);
+	if (r < 0)
+		pv_die_err(-r, "writing /proc/self/gid_map");
+}
+
+void pv_privs_enter_userns(struct pv_privs *p, bool with_mntns)
+{
+	int flags = CLONE_NEWUSER | (with_mntns ? CLONE_NEWNS : 0);
+
+	if (p->root)
+		return;
+	if (p->setuid) {
+		uid_t ru, eu, su;
+
+		/* Become the caller; keep CAP_SYS_ADMIN alone, for the one
+		 * unshare below (needed where unprivileged user namespaces
+		 * are forbidden). */
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			pv_die_err(errno, "prctl(PR_SET_KEEPCAPS)");
+		if (setresgid(p->gid, p->gid, p->gid) < 0)
+			pv_die_err(errno, "setresgid");
+		if (setresuid(p->uid, p->uid, p->uid) < 0)
+			pv_die_err(errno, "setresuid");
+		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+			pv_die_err(errno, "prctl(PR_SET_KEEPCAPS)");
+		if (getresuid(&ru, &eu, &su) < 0 || ru != p->uid ||
+		    eu != p->uid || su != p->uid)
+			pv_die("could not become the caller");
+		if (capset2(1u << CAP_SYS_ADMIN, 1u << CAP_SYS_ADMIN, 0) < 0)
+			pv_die_err(errno, "capset");
+	}
+	if (unshare(flags) < 0)
+		pv_die_err(errno, "creating a user namespace");
+	if (p->setuid) {
+		char c = 'x';
+		int st;
+		pid_t w;
+
+		if (pv_write_all(p->mapper_fd, &c, 1) < 0)
+			pv_die("the id-map helper is gone");
+		close(p->mapper_fd);
+		p->mapper_fd = -1;
+		do
+			w = waitpid(p->mapper, &st, 0);
+		while (w < 0 && errno == EINTR);
+		if (w < 0)
+			pv_die_err(errno, "waiting for the id-map helper");
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			pv_die("writing the user namespace's id maps failed (step %d)",
+			       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		p->mapper = -1;
+	} else {
+		write_own_maps(p);
+	}
+}
+
+static int last_cap(void)
+{
+	int last = CAP_LAST_CAP;
+
+	/* the running kernel may know more capabilities than our headers */
+	while (prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0)
+		last++;
+	return last;
+}
+
+void pv_privs_drop(const struct pv_privs *p)
+{
+	struct __user_cap_data_struct d[2];
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	int last = last_cap();
+
+	if (p->root)
+		return;
+	if (prctl(PR_SET_SECUREBITS,
+		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		  SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+		  SECBIT_KEEP_CAPS_LOCKED |
+		  SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+		  0, 0, 0) < 0)
+		pv_die_err(errno, "prctl(PR_SET_SECUREBITS)");
+	for (int c = 0; c <= last; c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+			pv_die_err(errno, "dropping capability %d from the bounding set", c);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		pv_die_err(errno, "clearing ambient capabilities");
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		pv_die_err(errno, "setresgid");
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		pv_die_err(errno, "setresuid");
+	if (capset2(0, 0, 0) < 0)
+		pv_die_err(errno, "capset");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		pv_die_err(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+
+	/* Verify, do not trust. */
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		pv_die_err(errno, "getresuid");
+	if (ru != p->uid || eu != p->uid || su != p->uid ||
+	    rg != p->gid || eg != p->gid || sg != p->gid)
+		pv_die("privileges not dropped: ids");
+	if ((uid_t)setfsuid((uid_t)-1) != p->uid ||
+	    (gid_t)setfsgid((gid_t)-1) != p->gid)
+		pv_die("privileges not dropped: file-system ids");
+	if (capget_all(d) < 0)
+		pv_die_err(errno, "capget");
+	for (int i = 0; i < 2; i++)
+		if (d[i].effective || d[i].permitted || d[i].inheritable)
+			pv_die("privileges not dropped: capabilities");
+	for (int c = 0; c <= last; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 0)
+			pv_die("privileges not dropped: bounding set");
+	for (int c = 0; c <= last; c++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) > 0)
+			pv_die("privileges not dropped: ambient set");
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		pv_die("privileges not dropped: no_new_privs");
+	if (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0)
+		pv_die("privileges not dropped: could become root again");
+}

@@ -1,0 +1,157 @@
+/* pivot-proc: the processes: the waiting parent, pid 1, the command. */
+#include "pivot-proc.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pivot-utils.h"
+
+static const int fwd_signals[] = {
+	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPWR, SIGCONT,
+	SIGWINCH
+};
+#define NFWD (sizeof fwd_signals / sizeof fwd_signals[0])
+
+static volatile sig_atomic_t fwd_target;
+static sigset_t saved_mask;
+
+static void forward(int sig)
+{
+	int e = errno;
+
+	if (fwd_target > 0)
+		(void)kill((pid_t)fwd_target, sig);
+	errno = e;
+}
+
+void pv_block_signals(void)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	for (size_t i = 0; i < NFWD; i++)
+		sigaddset(&s, fwd_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &s, &saved_mask) < 0)
+		pv_die_err(errno, "sigprocmask");
+}
+
+void pv_restore_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (size_t i = 0; i < NFWD; i++)
+		(void)sigaction(fwd_signals[i], &sa, NULL);
+	if (sigprocmask(SIG_SETMASK, &saved_mask, NULL) < 0)
+		pv_die_err(errno, "sigprocmask");
+}
+
+static void install_forwarders(pid_t target)
+{
+	struct sigaction sa;
+
+	fwd_target = target;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = forward;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < NFWD; i++)
+		if (sigaction(fwd_signals[i], &sa, NULL) < 0)
+			pv_die_err(errno, "sigaction");
+	if (sigprocmask(SIG_SETMASK, &saved_mask, NULL) < 0)
+		pv_die_err(errno, "sigprocmask");
+}
+
+static int status_of(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return PV_EXIT_FAIL;
+}
+
+int pv_wait_child(pid_t child)
+{
+	int st;
+
+	install_forwarders(child);
+	for (;;) {
+		pid_t w = waitpid(child, &st, 0);
+
+		if (w == child)
+			break;
+		if (w < 0 && errno != EINTR)
+			pv_die_err(errno, "waitpid");
+	}
+	return status_of(st);
+}
+
+void pv_exec(char *const argv[])
+{
+	execvp(argv[0], argv);
+	int e = errno;
+
+	fprintf(stderr, "%s: exec %s: %s\n", pv_prog, argv[0], strerror(e));
+	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+}
+
+void pv_run_as_init(char *const argv[])
+{
+	pid_t cmd;
+	int st, status = PV_EXIT_FAIL;
+
+	pv_block_signals();
+	cmd = fork();
+	if (cmd < 0)
+		pv_die_err(errno, "fork");
+	if (cmd == 0) {
+		pv_restore_signals();
+		pv_exec(argv);
+	}
+	install_forwarders(cmd);
+	/* Reap every child (orphans re-parent to us); leave with COMMAND.
+	 * When pid 1 exits the kernel kills the rest of the namespace. */
+	for (;;) {
+		pid_t w = wait(&st);
+
+		if (w == cmd) {
+			status = status_of(st);
+			break;
+		}
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD)
+				break;
+			pv_die_err(errno, "wait");
+		}
+	}
+	_exit(status);
+}
+
+void pv_loopback_up(void)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		pv_die_err(errno, "socket");
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		pv_die_err(errno, "lo: SIOCGIFFLAGS");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		pv_die_err(errno, "lo: bringing it up");
+	close(s);
+}
