@@ -44,13 +44,46 @@ check: all
 demo: all
 	sh tests/demo
 
-install: all
+# Installation: commands, library, hooks, helpers, man pages (section 8,
+# built from man/*.adoc), the init script, the systemd unit, bash
+# completion and /etc/subhosts.conf (kept when it exists already).
+SYSCONFDIR    = /etc
+UNITDIR      := $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
+ASCIIDOCTOR   = asciidoctor
+# A page for every command that is here, the helper's, and subhosts(8).
+MANPAGES = $(patsubst %,man/%.8,$(filter $(notdir $(SCRIPTS)) overlay-pivot subhosts,\
+	$(patsubst man/%.adoc,%,$(wildcard man/*.adoc))))
+
+man: $(MANPAGES)
+
+man/%.8: man/%.adoc
+	$(ASCIIDOCTOR) -b manpage -a mansource='overlay-boot $(VERSION)' -o $@ $<
+
+install: all man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(SCRIPTS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 functions $(DESTDIR)$(LIBDIR)/functions
 	install -m 0755 $(HOOKS) $(DESTDIR)$(LIBDIR)/
-	install -m 0755 $(HELPERS) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(HELPERS) subhosts-unit $(DESTDIR)$(LIBDIR)/
 	ln -sf ../lib/overlay-boot/overlay-pivot $(DESTDIR)$(BINDIR)/ovroot
+	install -d $(DESTDIR)$(MANDIR)
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/
+	if [ -f man/overlay-pivot.8 ]; then ln -sf overlay-pivot.8 $(DESTDIR)$(MANDIR)/ovroot.8; fi
+	install -D -m 0755 subhosts.sh $(DESTDIR)$(SYSCONFDIR)/init.d/subhosts
+	[ -e $(DESTDIR)$(SYSCONFDIR)/subhosts.conf ] || \
+		install -D -m 0644 subhosts.conf $(DESTDIR)$(SYSCONFDIR)/subhosts.conf
+	install -D -m 0644 subhosts@.service $(DESTDIR)$(UNITDIR)/subhosts@.service
+	install -D -m 0644 completion/overlay-boot $(DESTDIR)$(COMPLETIONDIR)/overlay-boot
+	for c in $(filter-out overlay-boot,$(notdir $(SCRIPTS))); do \
+		ln -sf overlay-boot $(DESTDIR)$(COMPLETIONDIR)/$$c; done
+
+# The Debian package, built from a clean tree; dpkg-buildpackage puts the
+# .deb in the parent directory.
+deb:
+	dpkg-buildpackage -us -uc -b
+
+.PHONY: man deb
 
 clean:
 	rm -f $(HELPERS) src/ovroot
