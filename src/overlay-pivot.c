@@ -100,6 +100,7 @@ static void child(struct pv_config *cfg, struct pv_privs *pr,
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			pv_die_err(errno, "making / private");
 		reopen_stage(ctx);
+		pv_lower_open(ctx, cfg);
 	} else {
 		pv_stage(ctx, 0, 0);
 		if (pr->root)
@@ -187,6 +188,7 @@ int main(int argc, char **argv)
 			pv_die_err(errno, "creating a mount namespace");
 		pv_stage(&ctx, pr.uid, pr.gid);
 		pv_squash_mount(&ctx, &cfg, &pr);
+		pv_lower_prepare(&ctx, &cfg, &pr);
 		staged = true;
 		pv_privs_enter_userns(&pr, false);
 	} else if (!pr.root) {

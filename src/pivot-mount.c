@@ -491,8 +491,13 @@ static void mount_overlay(struct pv_ctx *ctx, const char *what,
 	if (!ctx->root &&
 	    fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
 		fs_die(fsfd, errno, what, dst);
-	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		if (errno == EINVAL && !ctx->root && !ctx->lowers_prepared)
+			pv_die("%s %s: cannot overlay a directory with mounts below it "
+			       "in a user namespace (needs root, or overlay-pivot "
+			       "installed set-user-id root)", what, dst);
 		fs_die(fsfd, errno, what, dst);
+	}
 	m = fsmount(fsfd, FSMOUNT_CLOEXEC, user_attr(ctx));
 	if (m < 0)
 		fs_die(fsfd, errno, what, dst);
@@ -510,6 +515,16 @@ static void close_ovl(struct ovl *o)
 		xclose(o->lower[i]);
 	xclose(o->upper);
 	xclose(o->work);
+}
+
+/* A lower layer: prepared (setuid mode) or opened now as the caller. */
+static int open_lower(struct pv_ctx *ctx, const char *what, const char *path)
+{
+	if (!ctx->lowers_prepared)
+		return pv_open_host(ctx, what, path, O_DIRECTORY, true);
+	if (ctx->lower_used >= ctx->nlower_fds)
+		pv_die("%s %s: lower layer was not prepared", what, path);
+	return xdup(ctx->lower_fds[ctx->lower_used++]);
 }
 
 static int next_squash(struct pv_ctx *ctx, const char *what, const char *img)
@@ -533,8 +548,8 @@ static void op_dev(struct pv_ctx *ctx, const char *dst)
 	static const char *const ptskv[] = {
 		"newinstance", NULL, "ptmxmode", "0666", "mode", "620"
 	};
-	int m = new_fs("tmpfs", kv, 2, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
-		       "--dev", dst);
+	int m = new_fs("tmpfs", kv, 2, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+		       MOUNT_ATTR_NOEXEC, "--dev", dst);
 	int d, p, pts;
 
 	for (size_t i = 0; nodes[i]; i++) {
@@ -616,8 +631,7 @@ static void op_ovspec(struct pv_ctx *ctx, const struct pv_op *op)
 	memset(&o, 0, sizeof o);
 	o.upper = o.work = -1;
 	for (size_t i = 0; i < op->nlowers && o.nlower < MAX_LOWER; i++)
-		o.lower[o.nlower++] = pv_open_host(ctx, "-o lowerdir", op->lowers[i],
-						   O_DIRECTORY, true);
+		o.lower[o.nlower++] = open_lower(ctx, "-o lowerdir", op->lowers[i]);
 	if (op->shadow) {
 		/* the current content of MNTPOINT is the lowest layer */
 		o.lower[o.nlower++] = open_dst(ctx, "-o", op->dst, true,
@@ -652,7 +666,7 @@ static void op_overlay(struct pv_ctx *ctx, const struct pv_op *op)
 
 	memset(&o, 0, sizeof o);
 	if (op->type == PV_OP_OVERLAY)
-		o.lower[0] = pv_open_host(ctx, what, op->src, O_DIRECTORY, true);
+		o.lower[0] = open_lower(ctx, what, op->src);
 	else
 		o.lower[0] = xdup(next_squash(ctx, what, op->src));
 	o.nlower = 1;
@@ -678,8 +692,7 @@ static void op_tmp_overlay(struct pv_ctx *ctx, const struct pv_op *op)
 	int t;
 
 	memset(&o, 0, sizeof o);
-	o.lower[0] = pv_open_host(ctx, "--tmp-overlay", op->src, O_DIRECTORY,
-				  true);
+	o.lower[0] = open_lower(ctx, "--tmp-overlay", op->src);
 	o.nlower = 1;
 	t = scratch_tmpfs(ctx, "--tmp-overlay", op->dst);
 	o.upper = open_layer_dir(ctx, t, "upper", false, "--tmp-overlay", op->dst);
@@ -822,6 +835,9 @@ void pv_enter(struct pv_ctx *ctx)
 	xclose(ctx->scratch);
 	for (size_t i = 0; i < ctx->nsquash; i++)
 		xclose(ctx->squash_fds[i]);
+	for (size_t i = 0; i < ctx->nlower_fds; i++)
+		xclose(ctx->lower_fds[i]);
+	ctx->nlower_fds = 0;
 	ctx->newroot = ctx->oldroot = ctx->scratch = -1;
 	ctx->nsquash = 0;
 	if (syscall(SYS_pivot_root, ".", ".") < 0)

@@ -21,6 +21,10 @@ struct pv_ctx {
 	/* squash mounts prepared by the privileged phase, in op order */
 	int *squash_fds;	/* O_PATH fds of the mounted images' roots */
 	size_t nsquash, squash_used;
+	/* overlay lower layers prepared by the privileged phase, in op order */
+	bool lowers_prepared;
+	int *lower_fds;
+	size_t nlower_fds, lower_used;
 };
 
 /* Make / private, mount the staging tmpfs over /tmp and pivot into it:
