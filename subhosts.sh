@@ -18,7 +18,8 @@
 #   stop     stop every subhost: the listed ones last first, then the rest
 #   status   list the subhosts; 0 when every listed one runs, 1 when one
 #            is stale, 3 when one is stopped, 4 when that is unknown
-#   restart  refused: it would take every subhost down at once
+#   restart, force-reload: refused, they would take every subhost down
+#            at once
 #
 # SUBHOSTS_CONF (environment, or /etc/default/subhosts) names another list.
 # The script also runs directly from the source tree (sh subhosts.sh
@@ -188,7 +189,7 @@ do_status_override() {
 }
 
 do_restart_override() {
-	echo "subhosts: restart is not supported: it would take every subhost down at once." >&2
+	echo "subhosts: restart and force-reload are not supported: they would take every subhost down at once." >&2
 	echo "subhosts: use stop and start, or overlay-stop and overlay-boot for one subhost." >&2
 	return 3
 }
