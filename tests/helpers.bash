@@ -17,28 +17,40 @@ host_snapshot() {
 	echo "## links"
 	ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort
 	echo "## cgroups"
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d 2>/dev/null | sort
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*overlay-boot*' 2>/dev/null | sort
 	echo "## loops"
 	losetup -n -l -O NAME,BACK-FILE 2>/dev/null | sort
 	echo "## state"
-	ls -A /run/overlay-boot 2>/dev/null | grep -v '\.lock$'
+	ls -A /run/overlay-boot 2>/dev/null | grep -v '\.lock$' || true
 }
 
-# new_processes: processes alive now that were not at setup, except kernel
-# threads and the test's own ancestry.
+# Every process a test starts carries OBT_LEAK_TAG in its environment
+# (the supervisor and the subhost's processes inherit it); a process that
+# clears its environment is still found through its overlay-boot cgroup.
+# Processes of anything else running on the machine are never counted,
+# and never killed.
+export OBT_LEAK_TAG="obt-$$-$RANDOM"
+
+# new_processes: the test's processes alive now that were not at setup,
+# except the test's own ancestry and the pipeline looking at them.
 new_processes() {
-	local ancestors=" " p=$BASHPID
+	local ancestors=" " p=$BASHPID pid me=$BASHPID
 	while [ "$p" -gt 1 ] 2>/dev/null; do
 		ancestors="$ancestors$p "
 		p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null) || break
 	done
-	ps -e -o pid=,ppid=,args= | while read -r pid ppid args; do
-		[ "$pid" = 2 ] || [ "$ppid" = 2 ] && continue
+	{
+		grep -l -s -a "OBT_LEAK_TAG=$OBT_LEAK_TAG" /proc/[0-9]*/environ | cut -d/ -f3
+		cat /sys/fs/cgroup/*/overlay-boot/*/cgroup.procs 2>/dev/null
+	} | sort -un | while read -r pid; do
 		case "$ancestors" in *" $pid "*) continue ;; esac
 		case " $LEAK_PIDS " in *" $pid "*) continue ;; esac
-		# the ps pipeline itself
-		case "$ancestors" in *" $ppid "*) continue ;; esac
-		echo "$pid $args"
+		[ -e "/proc/$pid" ] || continue
+		# a zombie is already dead; its parent is what leaked, if anything
+		[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && continue
+		# the pipeline of this function itself
+		[ "$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null)" = "$me" ] && continue
+		echo "$pid $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")"
 	done
 }
 
@@ -46,11 +58,11 @@ setup() {
 	# ip netns makes /run/netns a mount point the first time: do it now, so
 	# that it is not counted against the test.
 	if [ ! -d /run/netns ] || ! mountpoint -q /run/netns; then
-		ip netns add obt-warmup && ip netns delete obt-warmup
+		ip netns add "obt-warmup$$" && ip netns delete "obt-warmup$$" || true
 	fi
 	LEAK_BEFORE=$(host_snapshot)
 	LEAK_PIDS=$(ps -e -o pid= | tr '\n' ' ')
-	TEST_SUBHOSTS=
+	LEAK_STATES=$(ls /run/overlay-boot 2>/dev/null | tr '\n' ' ')
 	if declare -F setup_test >/dev/null; then setup_test; fi
 }
 
@@ -75,15 +87,18 @@ teardown() {
 # leak_repair PROCS: undo what a failed test leaked, so that the next test
 # starts clean (the failure has been reported already).
 leak_repair() {
-	local name
-	for name in $TEST_SUBHOSTS; do
+	local name names=
+	for name in $(ls /run/overlay-boot 2>/dev/null); do
+		case "$name" in *.lock | pending.*) continue ;; esac
+		case " $LEAK_STATES " in *" $name "*) continue ;; esac
+		names="$names $name"
 		"$TOP/overlay-stop" "$name" >/dev/null 2>&1
 	done
 	echo "$1" | awk 'NF {print $1}' | xargs -r kill -9 2>/dev/null
 	sleep 0.2
 	grep -F "$BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r |
 		xargs -r -n1 umount -l 2>/dev/null
-	for name in $TEST_SUBHOSTS; do
+	for name in $names; do
 		ip netns delete "$name" 2>/dev/null
 		find /sys/fs/cgroup -depth -type d -path "*/overlay-boot/$name" -exec rmdir {} \; 2>/dev/null
 		rm -rf "/run/overlay-boot/$name"
@@ -105,7 +120,6 @@ make_subhost() {
 		echo "LOG=log"
 		for kv in "$@"; do echo "$kv"; done
 	} >"$base/$name.conf"
-	TEST_SUBHOSTS="$TEST_SUBHOSTS $name"
 	echo "$base/$name.conf"
 }
 
