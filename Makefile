@@ -22,7 +22,7 @@ HOOKS    = overlay-init overlay-premount overlay-postmount
 PIVOT_SRCS = src/overlay-pivot.c $(wildcard src/pivot-*.c)
 PIVOT_HDRS = $(wildcard src/pivot-*.h)
 
-HELPERS  = src/reaper src/overlay-pivot $(patsubst %.c,%,$(wildcard src/share-into.c))
+HELPERS  = src/reaper src/overlay-pivot $(patsubst %.c,%,$(wildcard src/share-into.c src/clean-root.c))
 
 all: $(HELPERS) src/ovroot
 
@@ -33,6 +33,9 @@ src/overlay-pivot: $(PIVOT_SRCS) $(PIVOT_HDRS)
 	$(CC) $(CWARN) $(CFLAGS) -o $@ $(PIVOT_SRCS)
 
 src/share-into: src/share-into.c
+	$(CC) $(CWARN) $(CFLAGS) -o $@ $<
+
+src/clean-root: src/clean-root.c
 	$(CC) $(CWARN) $(CFLAGS) -o $@ $<
 
 src/ovroot: src/overlay-pivot
