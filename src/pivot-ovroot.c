@@ -86,16 +86,22 @@ static struct mnt *read_mounts(size_t *count)
 		char *save = NULL, *field[5], *sep, *fstype;
 		int k = 0;
 
-		for (char *t = strtok_r(line, " ", &save); t && k < 5;
-		     t = strtok_r(NULL, " ", &save))
-			field[k++] = t;
-		if (k < 5)
-			continue;
-		sep = save ? strstr(save, " - ") : NULL;
+		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - TYPE ..."
+		 * (spaces inside fields are escaped, so " - " is the separator) */
+		sep = strstr(line, " - ");
 		if (!sep)
 			continue;
+		*sep = '\0';
 		fstype = sep + 3;
 		fstype[strcspn(fstype, " \n")] = '\0';
+		for (char *t = strtok_r(line, " ", &save); t;
+		     t = strtok_r(NULL, " ", &save)) {
+			field[k++] = t;
+			if (k == 5)
+				break;
+		}
+		if (k < 5)
+			continue;
 		unescape_octal(field[4]);
 		/* a later mount on the same path covers the earlier one */
 		size_t i;
