@@ -68,10 +68,13 @@ check_options() {
 	[ ! -s "$BATS_TEST_TMPDIR/missing" ]
 }
 
-@test "every option in overlay-pivot --help is in overlay-pivot(8)" {
+@test "every option in overlay-pivot --help and ovroot --help is in overlay-pivot(8)" {
 	[ -f "$TOP/man/overlay-pivot.adoc" ] || skip "man/overlay-pivot.adoc is not written yet"
-	[ -x "$TOP/src/overlay-pivot" ] || make -C "$TOP" -s src/overlay-pivot
-	check_options overlay-pivot "$TOP/src/overlay-pivot" >"$BATS_TEST_TMPDIR/missing"
+	[ -x "$TOP/src/overlay-pivot" ] || make -C "$TOP" -s src/overlay-pivot src/ovroot
+	{
+		check_options overlay-pivot "$TOP/src/overlay-pivot"
+		check_options overlay-pivot "$TOP/src/ovroot"
+	} >"$BATS_TEST_TMPDIR/missing"
 	cat "$BATS_TEST_TMPDIR/missing"
 	[ ! -s "$BATS_TEST_TMPDIR/missing" ]
 }
