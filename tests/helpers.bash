@@ -25,10 +25,10 @@ host_snapshot() {
 }
 
 # Every process a test starts carries OBT_LEAK_TAG in its environment
-# (the supervisor and the subhost's processes inherit it); a process that
-# clears its environment is still found through its overlay-boot cgroup.
-# Processes of anything else running on the machine are never counted,
-# and never killed.
+# (the supervisor and the subhost's pid 1 and services inherit it; what
+# overlay-go starts with a clean environment lives in the subhost's pid
+# namespace and dies with its pid 1). Processes of anything else running
+# on the machine are never counted, and never killed.
 export OBT_LEAK_TAG="obt-$$-$RANDOM"
 
 # new_processes: the test's processes alive now that were not at setup,
@@ -39,10 +39,8 @@ new_processes() {
 		ancestors="$ancestors$p "
 		p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null) || break
 	done
-	{
-		grep -l -s -a "OBT_LEAK_TAG=$OBT_LEAK_TAG" /proc/[0-9]*/environ | cut -d/ -f3
-		cat /sys/fs/cgroup/*/overlay-boot/*/cgroup.procs 2>/dev/null
-	} | sort -un | while read -r pid; do
+	grep -l -s -a "OBT_LEAK_TAG=$OBT_LEAK_TAG" /proc/[0-9]*/environ | cut -d/ -f3 |
+		sort -un | while read -r pid; do
 		case "$ancestors" in *" $pid "*) continue ;; esac
 		case " $LEAK_PIDS " in *" $pid "*) continue ;; esac
 		[ -e "/proc/$pid" ] || continue
@@ -62,7 +60,6 @@ setup() {
 	fi
 	LEAK_BEFORE=$(host_snapshot)
 	LEAK_PIDS=$(ps -e -o pid= | tr '\n' ' ')
-	LEAK_STATES=$(ls /run/overlay-boot 2>/dev/null | tr '\n' ' ')
 	if declare -F setup_test >/dev/null; then setup_test; fi
 }
 
@@ -90,7 +87,11 @@ leak_repair() {
 	local name names=
 	for name in $(ls /run/overlay-boot 2>/dev/null); do
 		case "$name" in *.lock | pending.*) continue ;; esac
-		case " $LEAK_STATES " in *" $name "*) continue ;; esac
+		# only this test's subhosts: their configs are in its directory
+		case "$(cat "/run/overlay-boot/$name/conf" 2>/dev/null)" in
+		"$BATS_TEST_TMPDIR"/*) ;;
+		*) continue ;;
+		esac
 		names="$names $name"
 		"$TOP/overlay-stop" "$name" >/dev/null 2>&1
 	done
