@@ -47,7 +47,7 @@ teardown_test() {
 	deb=$(deb_file)
 	[ -n "$deb" ]
 	dpkg-deb --info "$deb" | grep -q 'Depends:.*util-linux'
-	dpkg-deb --contents "$deb" | grep -q -- '-rwsr-xr-x root/root .* ./usr/lib/overlay-boot/overlay-pivot$'
+	dpkg-deb --contents "$deb" | grep -- '-rwsr-xr-x root/root .* ./usr/lib/overlay-boot/overlay-pivot$' >/dev/null
 	t0=$SECONDS
 	run lintian --fail-on error,warning "$deb"
 	echo "lintian: $((SECONDS - t0)) s" >&3
@@ -139,7 +139,7 @@ teardown_test() {
 	! installed
 	left=
 	while IFS= read -r f; do
-		[ -d "$f" ] && [ ! -L "$f" ] && continue
+		[ -d "$f" ] && continue # shared directories, /lib included
 		[ -e "$f" ] || [ -L "$f" ] && left="$left $f"
 	done <<<"$files"
 	[ -z "$left" ] || { echo "left after purge:$left"; false; }
