@@ -167,6 +167,7 @@ int main(int argc, char **argv)
 	ctx.uid = pr.uid;
 	ctx.gid = pr.gid;
 	ctx.oldroot = ctx.newroot = ctx.scratch = -1;
+	ctx.privs = &pr;
 	ctx.cwd = getcwd(NULL, 0);
 	if (ctx.cwd && ctx.cwd[0] != '/') {
 		free(ctx.cwd);	/* "(unreachable)/..." */
@@ -189,9 +190,11 @@ int main(int argc, char **argv)
 		pv_stage(&ctx, pr.uid, pr.gid);
 		pv_squash_mount(&ctx, &cfg, &pr);
 		pv_lower_prepare(&ctx, &cfg, &pr);
+		pv_pin_layers(&ctx, &cfg);
 		staged = true;
 		pv_privs_enter_userns(&pr, false);
 	} else if (!pr.root) {
+		pv_pin_layers(&ctx, &cfg);
 		pv_privs_enter_userns(&pr, false);
 	}
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pivot-copy.h"
+#include "pivot-privs.h"
 #include "pivot-utils.h"
 
 #define STAGE_OLD "/oldroot"
@@ -215,8 +216,10 @@ int pv_open_host(struct pv_ctx *ctx, const char *what, const char *path,
 		 int flags, bool need_read)
 {
 	char *abs = host_abs(ctx, what, path);
-	int fd = pv_openat2(ctx->oldroot, abs, flags | O_PATH,
-			    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	int fd = ctx->oldroot >= 0 ?
+		 pv_openat2(ctx->oldroot, abs, flags | O_PATH,
+			    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) :
+		 pv_openat2(AT_FDCWD, abs, flags | O_PATH, RESOLVE_NO_MAGICLINKS);
 	int err = errno;
 
 	free(abs);
@@ -397,27 +400,79 @@ static int scratch_tmpfs(struct pv_ctx *ctx, const char *what, const char *arg)
 	return m;
 }
 
-/* Open DIRFD/NAME as an upper or work directory: created if CREATE and
- * missing, never a symlink, a directory, and the caller's own. */
-static int open_layer_dir(struct pv_ctx *ctx, int dirfd, const char *name,
-			  bool create, const char *what, const char *arg)
+/* Record (pinning, with the host's ids) or verify (later, in the user
+ * namespace, where ownership cannot be read reliably) the identity of a
+ * layer directory. CREATED: we just made it. */
+static void pin(struct pv_ctx *ctx, int fd, bool exists, bool created,
+		const char *what, const char *arg)
 {
 	struct stat st;
+	struct pv_pin *p;
+
+	if (ctx->root)
+		return;
+	if (exists && fstat(fd, &st) < 0)
+		pv_die_err(errno, "%s %s", what, arg);
+	if (ctx->pinning) {
+		p = realloc(ctx->pins, (ctx->npins + 1) * sizeof *p);
+		if (!p)
+			pv_die_err(ENOMEM, "pin");
+		ctx->pins = p;
+		p = &ctx->pins[ctx->npins++];
+		memset(p, 0, sizeof *p);
+		p->exists = exists;
+		if (!exists)
+			return;
+		if (!S_ISDIR(st.st_mode))
+			pv_die("%s %s: not a plain directory", what, arg);
+		if (st.st_uid != ctx->uid)
+			pv_die("%s %s: not owned by you", what, arg);
+		p->dev = st.st_dev;
+		p->ino = st.st_ino;
+		return;
+	}
+	if (ctx->pin_used >= ctx->npins)
+		pv_die("%s %s: layer directory was not checked", what, arg);
+	p = &ctx->pins[ctx->pin_used++];
+	if (!p->exists) {
+		if (!created)
+			pv_die("%s %s: appeared during the call", what, arg);
+		return;
+	}
+	if (!exists || p->dev != st.st_dev || p->ino != st.st_ino)
+		pv_die("%s %s: changed during the call", what, arg);
+}
+
+/* Open DIRFD/NAME as an upper or work directory: created if CREATE and
+ * missing, never a symlink, a directory, and (pinned) the caller's own.
+ * SHOWN names it in messages. */
+static int open_layer_dir(struct pv_ctx *ctx, int dirfd, const char *name,
+			  bool create, const char *what, const char *shown)
+{
+	bool created = false;
 	int fd;
 
-	if (create && mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
-		pv_die_err(errno, "%s %s/%s", what, arg, name);
+	if (create && !ctx->pinning) {
+		if (mkdirat(dirfd, name, 0755) == 0)
+			created = true;
+		else if (errno != EEXIST)
+			pv_die_err(errno, "%s %s", what, shown);
+	}
 	fd = pv_openat2(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW,
 			RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
 	if (fd < 0) {
+		if (errno == ENOENT && ctx->pinning && create) {
+			pin(ctx, -1, false, false, what, shown);
+			return -1;
+		}
 		if (errno == ELOOP || errno == ENOTDIR || errno == EXDEV)
-			pv_die("%s %s/%s: not a plain directory", what, arg, name);
-		pv_die_err(errno, "%s %s/%s", what, arg, name);
+			pv_die("%s %s: not a plain directory", what, shown);
+		if (!ctx->root)
+			pv_die("%s %s: does not exist or is not readable by you",
+			       what, shown);
+		pv_die_err(errno, "%s %s", what, shown);
 	}
-	if (fstat(fd, &st) < 0)
-		pv_die_err(errno, "%s %s/%s", what, arg, name);
-	if (!ctx->root && st.st_uid != ctx->uid)
-		pv_die("%s %s/%s: not owned by you", what, arg, name);
+	pin(ctx, fd, true, created, what, shown);
 	return fd;
 }
 
@@ -437,16 +492,81 @@ static int open_user_layer(struct pv_ctx *ctx, const char *what, const char *p)
 	base = slash + 1;
 	if (!*base || strcmp(base, "..") == 0 || strcmp(base, ".") == 0)
 		pv_die("%s %s: must end in a directory name", what, p);
-	if (slash == abs) {
-		parent = pv_open_host(ctx, what, "/", O_DIRECTORY, false);
-	} else {
-		*slash = '\0';
-		parent = pv_open_host(ctx, what, abs, O_DIRECTORY, false);
+	*slash = '\0';
+	parent = ctx->oldroot >= 0 ?
+		 pv_openat2(ctx->oldroot, slash == abs ? "/" : abs,
+			    O_PATH | O_DIRECTORY,
+			    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) :
+		 pv_openat2(AT_FDCWD, slash == abs ? "/" : abs,
+			    O_PATH | O_DIRECTORY, RESOLVE_NO_MAGICLINKS);
+	if (parent < 0) {
+		if (!ctx->root)
+			pv_die("%s %s: does not exist or is not readable by you",
+			       what, p);
+		pv_die_err(errno, "%s %s", what, p);
 	}
-	fd = open_layer_dir(ctx, parent, base, false, what, slash == abs ? "" : abs);
+	fd = open_layer_dir(ctx, parent, base, false, what, p);
 	xclose(parent);
 	free(abs);
 	return fd;
+}
+
+/* upper or work on our own scratch tmpfs */
+static int open_scratch_dir(int dirfd, const char *name, const char *what,
+			    const char *arg)
+{
+	int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		pv_die_err(errno, "%s %s: scratch %s", what, arg, name);
+	return fd;
+}
+
+/* --overlay / --squash-overlay DIR: a directory of the caller's. */
+static int open_overlay_dir(struct pv_ctx *ctx, const char *what,
+			    const char *dir)
+{
+	int fd = pv_open_host(ctx, what, dir, O_DIRECTORY, false);
+
+	pin(ctx, fd, true, false, what, dir);
+	return fd;
+}
+
+void pv_pin_layers(struct pv_ctx *ctx, const struct pv_config *cfg)
+{
+	if (ctx->root)
+		return;
+	ctx->pinning = true;
+	if (ctx->privs)
+		pv_privs_fs_caller(ctx->privs, true);
+	for (size_t i = 0; i < cfg->nops; i++) {
+		const struct pv_op *op = &cfg->ops[i];
+		const char *what = op->type == PV_OP_OVERLAY ? "--overlay" :
+				   op->type == PV_OP_SQUASH_OVERLAY ?
+				   "--squash-overlay" : "-o";
+		int d, f;
+
+		if (op->type == PV_OP_OVERLAY || op->type == PV_OP_SQUASH_OVERLAY) {
+			char *l = pv_xasprintf("%s/layer", op->dir);
+			char *w = pv_xasprintf("%s/work", op->dir);
+
+			d = open_overlay_dir(ctx, what, op->dir);
+			f = open_layer_dir(ctx, d, "layer", true, what, l);
+			xclose(f);
+			f = open_layer_dir(ctx, d, "work", true, what, w);
+			xclose(f);
+			xclose(d);
+			free(l);
+			free(w);
+		} else if (op->type == PV_OP_OVSPEC && !op->tmp && op->upper) {
+			xclose(open_user_layer(ctx, "-o upperdir", op->upper));
+			xclose(open_user_layer(ctx, "-o workdir", op->work));
+		}
+	}
+	if (ctx->privs)
+		pv_privs_fs_caller(ctx->privs, false);
+	ctx->pinning = false;
+	ctx->pin_used = 0;
 }
 
 #define MAX_LOWER 500
@@ -639,8 +759,8 @@ static void op_ovspec(struct pv_ctx *ctx, const struct pv_op *op)
 	}
 	if (op->tmp) {
 		tmpd = scratch_tmpfs(ctx, "-o", op->dst);
-		o.upper = open_layer_dir(ctx, tmpd, "upper", false, "-o", op->dst);
-		o.work = open_layer_dir(ctx, tmpd, "work", false, "-o", op->dst);
+		o.upper = open_scratch_dir(tmpd, "upper", "-o", op->dst);
+		o.work = open_scratch_dir(tmpd, "work", "-o", op->dst);
 	} else if (op->upper) {
 		o.upper = open_user_layer(ctx, "-o upperdir", op->upper);
 		o.work = open_user_layer(ctx, "-o workdir", op->work);
@@ -670,17 +790,16 @@ static void op_overlay(struct pv_ctx *ctx, const struct pv_op *op)
 	else
 		o.lower[0] = xdup(next_squash(ctx, what, op->src));
 	o.nlower = 1;
-	dir = pv_open_host(ctx, what, op->dir, O_DIRECTORY, false);
-	if (!ctx->root) {
-		struct stat st;
+	dir = open_overlay_dir(ctx, what, op->dir);
+	{
+		char *l = pv_xasprintf("%s/layer", op->dir);
+		char *w = pv_xasprintf("%s/work", op->dir);
 
-		if (fstat(dir, &st) < 0)
-			pv_die_err(errno, "%s %s", what, op->dir);
-		if (st.st_uid != ctx->uid)
-			pv_die("%s %s: not owned by you", what, op->dir);
+		o.upper = open_layer_dir(ctx, dir, "layer", true, what, l);
+		o.work = open_layer_dir(ctx, dir, "work", true, what, w);
+		free(l);
+		free(w);
 	}
-	o.upper = open_layer_dir(ctx, dir, "layer", true, what, op->dir);
-	o.work = open_layer_dir(ctx, dir, "work", true, what, op->dir);
 	mount_overlay(ctx, what, &o, op->dst);
 	close_ovl(&o);
 	xclose(dir);
@@ -695,8 +814,8 @@ static void op_tmp_overlay(struct pv_ctx *ctx, const struct pv_op *op)
 	o.lower[0] = open_lower(ctx, "--tmp-overlay", op->src);
 	o.nlower = 1;
 	t = scratch_tmpfs(ctx, "--tmp-overlay", op->dst);
-	o.upper = open_layer_dir(ctx, t, "upper", false, "--tmp-overlay", op->dst);
-	o.work = open_layer_dir(ctx, t, "work", false, "--tmp-overlay", op->dst);
+	o.upper = open_scratch_dir(t, "upper", "--tmp-overlay", op->dst);
+	o.work = open_scratch_dir(t, "work", "--tmp-overlay", op->dst);
 	mount_overlay(ctx, "--tmp-overlay", &o, op->dst);
 	close_ovl(&o);
 	xclose(t);

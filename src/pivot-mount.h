@@ -9,6 +9,16 @@
 
 #include "pivot-parse.h"
 
+/* The identity of an upper or work directory, checked with the host's ids
+ * before the user namespace, verified again when it is used. */
+struct pv_pin {
+	dev_t dev;
+	ino_t ino;
+	bool exists;
+};
+
+struct pv_privs;
+
 struct pv_ctx {
 	bool root;		/* real root caller: every option allowed */
 	uid_t uid;		/* the caller's ids */
@@ -25,7 +35,18 @@ struct pv_ctx {
 	bool lowers_prepared;
 	int *lower_fds;
 	size_t nlower_fds, lower_used;
+	/* upper/work directories pinned before the user namespace */
+	const struct pv_privs *privs;
+	bool pinning;
+	struct pv_pin *pins;
+	size_t npins, pin_used;
 };
+
+/* Non-root caller, before the user namespace (where every owner that is
+ * not the caller would read as the overflow uid): check that every upper
+ * and work directory (and --overlay DIR) is a plain directory owned by the
+ * caller, and pin its identity for pv_build to verify. */
+void pv_pin_layers(struct pv_ctx *ctx, const struct pv_config *cfg);
 
 /* Make / private, mount the staging tmpfs over /tmp and pivot into it:
  * the host is then at /oldroot, the new root is built at /newroot.

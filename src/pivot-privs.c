@@ -103,6 +103,22 @@ int pv_privs_open_as_caller(const struct pv_privs *p, const char *file,
 	return fd;
 }
 
+void pv_privs_fs_caller(const struct pv_privs *p, bool on)
+{
+	if (!p->setuid)
+		return;
+	if (on) {
+		(void)setfsgid(p->gid);
+		(void)setfsuid(p->uid);
+		if ((uid_t)setfsuid((uid_t)-1) != p->uid ||
+		    (gid_t)setfsgid((gid_t)-1) != p->gid)
+			pv_die("cannot take the caller's file-system ids");
+	} else {
+		(void)setfsuid(0);
+		(void)setfsgid(0);
+	}
+}
+
 static int write_at(const char *path, const char *s)
 {
 	return pv_write_file_at(AT_FDCWD, path, s);
