@@ -344,11 +344,10 @@ merged_view() {
 
 # -------------------------------------------------- overlay-clean-root
 
-# clean_fixture BASE: LOWER (base/, a tiny root plus samples) and an UPPER
-# (root/) with every kind of entry.
+# clean_fixture BASE: samples in LOWER (base/) and an UPPER (root/) with
+# every kind of entry.
 clean_fixture() {
-	local b=$1 l=$1/base u=$1/root
-	tiny_root "$l"
+	local l=$1/base u=$1/root
 	mkdir -p "$l/data/deep/er" "$l/opq" "$l/emptydir" "$l/moddir"
 	for f in same mode owner changed grown xattr gone; do
 		echo "content of $f" >"$l/data/$f"
@@ -394,12 +393,13 @@ clean_fixture() {
 	base=${conf%/*}
 	tiny_root "$base/base"
 	boot "$conf"
+	# a real copy-up (carrying overlayfs' own attributes) of an unchanged file
+	go obs8 touch /bin/busybox
 	run "$TOP/overlay-clean-root" "$conf"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"obs8 is running; stop it first"* ]]
 	stop obs8
-	# a fresh UPPER with nothing but the fixture
-	rm -rf "$base/root"
+	[ -f "$base/root/bin/busybox" ]
 	clean_fixture "$base"
 
 	before=$(merged_view "$base/base" "$base/root")
@@ -407,17 +407,17 @@ clean_fixture() {
 	run "$TOP/overlay-clean-root" -n "$conf"
 	[ "$status" -eq 0 ]
 	expected=$(printf '%s\n' /data/same /data/big /data/fifo /data/deep/er/file \
-		/data/deep/er /data/deep /data/link-same /emptydir | sort)
+		/data/deep/er /data/deep /data/link-same /emptydir /bin/busybox /bin | sort)
 	[ "$(printf '%s\n' "${lines[@]}" | grep '^/' | sort)" = "$expected" ]
-	[[ "${lines[-1]}" == "would remove 8 entries (3 files, 1 symlinks, 3 directories, 1 other), "*" bytes to free" ]]
+	[[ "${lines[-1]}" == "would remove 10 entries (4 files, 1 symlinks, 4 directories, 1 other), "*" bytes to free" ]]
 	[ "$(cd "$base/root" && find . | sort)" = "$upper_before" ]
 
 	run "$TOP/overlay-clean-root" "$conf"
 	[ "$status" -eq 0 ]
-	[[ "$output" == "removed 8 entries (3 files, 1 symlinks, 3 directories, 1 other), "*" bytes freed" ]]
+	[[ "$output" == "removed 10 entries (4 files, 1 symlinks, 4 directories, 1 other), "*" bytes freed" ]]
 	freed=$(echo "$output" | sed 's/.*other), \([0-9]*\) bytes.*/\1/')
 	[ "$freed" -ge 300000 ]
-	for gone in data/same data/big data/fifo data/deep data/link-same emptydir; do
+	for gone in data/same data/big data/fifo data/deep data/link-same emptydir bin; do
 		[ ! -e "$base/root/$gone" ] && [ ! -L "$base/root/$gone" ]
 	done
 	for kept in data/mode data/owner data/changed data/grown data/xattr data/link-changed \
