@@ -66,10 +66,10 @@ static void xclose(int fd)
 /* Read the filesystem context's log to explain a failure. */
 static void fs_die(int fsfd, int err, const char *what, const char *arg)
 {
-	char buf[512];
-	ssize_t n;
-
 	if (fsfd >= 0) {
+		char buf[512];
+		ssize_t n;
+
 		while ((n = read(fsfd, buf, sizeof buf - 1)) > 0) {
 			buf[n] = '\0';
 			if (buf[n - 1] == '\n')
@@ -544,9 +544,9 @@ void pv_pin_layers(struct pv_ctx *ctx, const struct pv_config *cfg)
 		const char *what = op->type == PV_OP_OVERLAY ? "--overlay" :
 				   op->type == PV_OP_SQUASH_OVERLAY ?
 				   "--squash-overlay" : "-o";
-		int d, f;
 
 		if (op->type == PV_OP_OVERLAY || op->type == PV_OP_SQUASH_OVERLAY) {
+			int d, f;
 			char *l = pv_xasprintf("%s/layer", op->dir);
 			char *w = pv_xasprintf("%s/work", op->dir);
 
@@ -580,7 +580,6 @@ struct ovl {
 static void mount_overlay(struct pv_ctx *ctx, const char *what,
 			  const struct ovl *o, const char *dst)
 {
-	char up[64], wk[64];
 	char *lowers;
 	int fsfd, m, d;
 
@@ -602,6 +601,8 @@ static void mount_overlay(struct pv_ctx *ctx, const char *what,
 	    fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lowers, 0) < 0)
 		fs_die(fsfd, errno, what, dst);
 	if (o->upper >= 0) {
+		char up[64], wk[64];
+
 		fdpath(o->upper, up);
 		fdpath(o->work, wk);
 		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", up, 0) < 0 ||

@@ -22,9 +22,9 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (err && errlen) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
@@ -413,12 +413,6 @@ int pv_parse_overlay_spec(struct pv_op *op, const char *spec, char *err,
 			    "-o: copyfrom needs tmp or upperdir");
 	return 0;
 }
-
-struct optdef {
-	const char *name;
-	int nargs;
-	int kind;
-};
 
 enum {
 	K_OP = 1, K_ROOT, K_CHDIR, K_UNSHARE, K_NETNS, K_HOSTNAME,
