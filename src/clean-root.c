@@ -630,6 +630,10 @@ int main(int argc, char **argv)
 		lfd = clone_tree(argv[optind + 1], "LOWER");
 	lfd = open_root(lfd, argv[optind + 1], &lower_dev);
 
+	/* An opaque UPPER hides every lower layer: nothing can go. */
+	if (special_dir(ufd))
+		die("UPPER %s carries an overlayfs attribute (opaque or redirect): "
+		    "nothing in it can be removed", argv[optind]);
 	walk(ufd, lfd);
 
 	printf("%s %" PRIu64 " entries (%" PRIu64 " files, %" PRIu64 " symlinks, %"
