@@ -100,3 +100,18 @@ bench: all bench/floor
 	sh bench/lifecycle.sh
 
 .PHONY: bench
+
+# overlay-pivot's argument and spec parser under libFuzzer (clang, ASan,
+# UBSan). The tests run it for a few seconds; this runs it for
+# FUZZ_SECONDS with a corpus that persists in tests/fuzz/work (not kept).
+FUZZ_SECONDS ?= 600
+src/fuzz-parse: tests/fuzz/fuzz-parse.c src/pivot-parse.c src/pivot-parse.h
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE -std=c11 -Isrc -o $@ tests/fuzz/fuzz-parse.c src/pivot-parse.c
+
+fuzz: src/fuzz-parse
+	mkdir -p tests/fuzz/work
+	src/fuzz-parse -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+		-artifact_prefix=tests/fuzz/ tests/fuzz/work tests/fuzz/corpus
+
+.PHONY: fuzz

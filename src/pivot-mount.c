@@ -878,7 +878,15 @@ static void apply(struct pv_ctx *ctx, const struct pv_op *op)
 		break;
 	case PV_OP_REMOUNT_RO: {
 		int d = open_dst(ctx, "--remount-ro", op->dst, true, PV_MKDIR_NEVER);
+		struct statx sx;
 
+		/* only a mount point: a path inside a mount would make the
+		 * whole mount read-only */
+		if (statx(d, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0)
+			pv_die_err(errno, "--remount-ro %s", op->dst);
+		if ((sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+		    !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+			pv_die("--remount-ro %s: not a mount point", op->dst);
 		setattr(d, MOUNT_ATTR_RDONLY, false, "--remount-ro", op->dst);
 		xclose(d);
 		break;

@@ -163,6 +163,9 @@ live_ns() {
 	[ -f "$T/src/new" ]
 	run "$P" --tmp-overlay / / --chdir /etc -- /bin/pwd
 	[ "$output" = "/etc" ]
+	run "$P" --tmp-overlay / / --remount-ro /etc -- /bin/true
+	[ "$status" -eq 1 ]
+	[ "$output" = "overlay-pivot: --remount-ro /etc: not a mount point" ]
 }
 
 @test "-m: generic mounts, bind shortcuts and mkdir=never|maybe|require" {
