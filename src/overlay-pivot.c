@@ -143,8 +143,7 @@ int main(int argc, char **argv)
 		pv_prog = "ovroot";
 	if (pv_parse(&cfg, who, argc > 0 ? argc - 1 : 0, argc > 0 ? argv + 1 : argv,
 		     err, sizeof err) < 0) {
-		pv_warn("%s", err);
-		fprintf(stderr, "Try '%s --help' for more information.\n", pv_prog);
+		pv_warn("%s (see %s --help)", err, pv_prog);
 		return PV_EXIT_FAIL;
 	}
 	if (cfg.help) {

@@ -44,10 +44,10 @@ live_ns() {
 @test "usage errors: one line, exit 1" {
 	run "$P" --frobnicate -- /bin/true
 	[ "$status" -eq 1 ]
-	[[ "${lines[0]}" == "overlay-pivot: unknown option '--frobnicate'" ]]
+	[ "$output" = "overlay-pivot: unknown option '--frobnicate' (see overlay-pivot --help)" ]
 	run "$P" --bind /tmp
 	[ "$status" -eq 1 ]
-	[[ "${lines[0]}" == "overlay-pivot: --bind: needs 2 arguments" ]]
+	[ "$output" = "overlay-pivot: --bind: needs 2 arguments (see overlay-pivot --help)" ]
 	run "$P" --hostname x -- /bin/true
 	[ "$status" -eq 1 ]
 	[[ "${lines[0]}" == *"needs --unshare-uts"* ]]

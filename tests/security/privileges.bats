@@ -142,3 +142,29 @@ bats_require_minimum_version 1.5.0
 	run script -qec "setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups $S/ovroot $W/ovr perl $W/sti.pl" /dev/null
 	[[ "$output" == *"refused: Operation not permitted"* ]]
 }
+
+@test "without the set-user-id bit: an unprivileged user namespace, same rules" {
+	suid_setup
+	cp "$S/overlay-pivot" "$S/plain"
+	chmod 0755 "$S/plain"
+	[ ! -u "$S/plain" ]
+	run as_nobody "$S/plain" --unshare-pid --ro-bind /usr /usr --ro-bind /bin /bin \
+		--ro-bind /lib /lib --ro-bind /lib64 /lib64 --ro-bind /etc /etc --proc /proc \
+		--dev /dev -o "/t,lowerdir=/etc,tmp" -- /bin/sh -c '
+		id -u; echo w > /t/new && cat /t/new; grep -E "^(CapEff|NoNewPrivs):" /proc/self/status | tr -s "\t " " "
+		"$0" -e "\$< = 0; print \$< == 0 ? qq(ROOT\n) : qq(setuid-failed\n)"' /usr/bin/perl
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "65534" ]
+	[ "${lines[1]}" = "w" ]
+	[ "${lines[2]}" = "CapEff: 0000000000000000" ]
+	[ "${lines[3]}" = "NoNewPrivs: 1" ]
+	[ "${lines[4]}" = "setuid-failed" ]
+	run as_nobody "$S/plain" --tmp-overlay / / -- /bin/true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot overlay a directory with mounts below it"* ]]
+	run as_nobody "$S/plain" --squash /etc/passwd /x -- /bin/true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"needs root, or overlay-pivot installed set-user-id root"* ]]
+	run as_nobody "$S/plain" --dev-bind /dev /d -- /bin/true
+	[ "$output" = "overlay-pivot: --dev-bind: only root may use it" ]
+}
