@@ -165,6 +165,15 @@ merged_view() {
 	[[ "$output" == *"not a mount point"* ]]
 	run "$TOP/overlay-share" -u /mnt/ro "$conf"
 	[ "$status" -eq 0 ]
+	# A symlink planted inside resolves inside: the share never lands on
+	# the host, whatever path the subhost makes it point to.
+	go obs3 ln -s ../../../../../../.. /escape
+	run "$TOP/overlay-share" "$hs/pub" obs3 "/escape$BATS_TEST_TMPDIR/landing"
+	[ "$status" -eq 0 ]
+	[ ! -e "$BATS_TEST_TMPDIR/landing" ]
+	run go obs3 cat "$BATS_TEST_TMPDIR/landing/file"
+	[ "$output" = hello ]
+	[ -d "$base/root$BATS_TEST_TMPDIR/landing" ]
 	stop obs3
 	umount "$hs"
 }
