@@ -2,6 +2,10 @@
 # Boot-time start: the sysvinit script subhosts.sh, run directly from the
 # tree as /etc/init.d/subhosts would be, against a test subhosts.conf; and
 # subhosts-unit, the worker of subhosts@.service.
+#
+# The init script acts on every subhost of the machine (stop ends them all,
+# status counts them all): run these tests where nothing else boots
+# subhosts at the same time, as in CI.
 
 load helpers
 
