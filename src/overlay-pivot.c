@@ -204,6 +204,14 @@ int main(int argc, char **argv)
 	if (cfg.unshare & CLONE_NEWNET)
 		pv_loopback_up();
 
+	/* Nothing to wait for (no pid or time namespace, no pid file): a root
+	 * caller's process becomes the command itself. A non-root caller's
+	 * command must start a new session, which a process group leader
+	 * cannot: it always gets a fresh child. */
+	if (pr.root && !cfg.pidfile &&
+	    !(cfg.unshare & (CLONE_NEWPID | CLONE_NEWTIME)))
+		child(&cfg, &pr, &ctx, staged);
+
 	pv_block_signals();
 	pid = fork();
 	if (pid < 0)
