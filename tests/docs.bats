@@ -132,6 +132,10 @@ complete_words() {
 	[ "$output" = --foreground ]
 	run complete_words overlay-list -
 	[[ "$output" == *--json* && "$output" == *-j* ]]
+	# every option of every command's --help is offered
+	for cmd in $(commands); do
+		[ "$(complete_words "$cmd" - | sort)" = "$(help_options "$TOP/$cmd")" ]
+	done
 	run complete_words overlay-boot "$base/obd"
 	[ "$output" = "$base/obd1.conf" ]
 	# directories are offered to walk into, other files are not
