@@ -141,7 +141,7 @@ bats_require_minimum_version 1.5.0
 		else
 			refused=$((refused + 1))
 		fi
-		[ $((SECONDS - start)) -lt 30 ] || break
+		[ $((SECONDS - start)) -lt 55 ] || break
 	done
 	kill "$racer"
 	wait "$racer" || true
