@@ -11,6 +11,7 @@ NOBODY=65534
 # file-capability binaries: suid-id, suid-id-777, cap-cat), everything reachable by the caller.
 suid_setup() {
 	local d
+	command -v setcap >/dev/null || skip "setcap (libcap2-bin) is not installed"
 	S=$BATS_TEST_TMPDIR/bin
 	W=$BATS_TEST_TMPDIR/w
 	L=$BATS_TEST_TMPDIR/lower
