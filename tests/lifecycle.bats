@@ -197,10 +197,16 @@ assert row["state"] == "running" and row["pid"] > 1 and row["uptime"] >= 0, row'
 @test "PIDS_MAX stops a fork bomb and MEMORY_MAX an allocation; the host is unaffected" {
 	conf=$(make_subhost obla PIDS_MAX=30 MEMORY_MAX=64M)
 	boot "$conf"
-	# Limits are in place in whichever hierarchy carries each controller.
-	run go obla sh -c 'for i in $(seq 1 100); do sleep 30 & done 2>/dev/null; sleep 0.5; ls -d /proc/[0-9]* | wc -l'
-	[ "$output" -le 30 ]
-	[ "$output" -ge 20 ]
+	# The limits are in whichever hierarchy carries each controller.
+	pids_dir=$(dirname "$(find /sys/fs/cgroup -path '*/overlay-boot/obla/pids.max')")
+	[ "$(cat "$pids_dir/pids.max")" = 30 ]
+	mem_max=$(find /sys/fs/cgroup -path '*/overlay-boot/obla/memory.max' -o -path '*/overlay-boot/obla/memory.limit_in_bytes')
+	[ "$(cat "$mem_max")" = $((64 * 1024 * 1024)) ]
+	# A fork bomb inside stops at PIDS_MAX.
+	run go obla sh -c 'for i in $(seq 1 100); do sleep 60 >/dev/null 2>&1 & done 2>/dev/null; exit 0'
+	[ "$(cat "$pids_dir/pids.current")" -le 30 ]
+	[ "$(cat "$pids_dir/pids.current")" -ge 15 ]
+	grep -q 'max [1-9]' "$pids_dir/pids.events"
 	run go obla python3 -c 'x = bytearray(256 * 1024 * 1024); print(len(x))'
 	[ "$status" -ne 0 ]
 	[[ "$output" != *268435456* ]]
