@@ -168,3 +168,23 @@ bats_require_minimum_version 1.5.0
 	run as_nobody "$S/plain" --dev-bind /dev /d -- /bin/true
 	[ "$output" = "overlay-pivot: --dev-bind: only root may use it" ]
 }
+
+@test "the root-only checks live where the mounts are made, not only in the parser" {
+	command -v cc >/dev/null || skip "no C compiler"
+	top=$BATS_TEST_DIRNAME/../..
+	# a driver that hands the mount code a configuration directly,
+	# bypassing the argument parser and its checks
+	cc -std=c11 -O2 -D_GNU_SOURCE -I"$top/src" -o "$BATS_TEST_TMPDIR/bypass" \
+		"$top/tests/security/bypass.c" "$top"/src/pivot-*.c
+	run "$BATS_TEST_TMPDIR/bypass" user dev-bind
+	[ "$status" -eq 1 ]
+	[ "$output" = "overlay-pivot: --dev-bind: only root may use it" ]
+	run "$BATS_TEST_TMPDIR/bypass" user devtmpfs
+	[ "$status" -eq 1 ]
+	[ "$output" = "overlay-pivot: -m devtmpfs: only root may mount this filesystem type" ]
+	# the same configurations are mounted when the caller is root
+	run "$BATS_TEST_TMPDIR/bypass" root dev-bind
+	[ "$output" = "mounted" ]
+	run "$BATS_TEST_TMPDIR/bypass" root devtmpfs
+	[ "$output" = "mounted" ]
+}
