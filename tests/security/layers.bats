@@ -129,7 +129,7 @@ bats_require_minimum_version 1.5.0
 	as_nobody ln -s "$V" "$W/d/evil"
 	# the racer swaps DIR/layer (a directory) and DIR/evil (a symlink)
 	setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups perl -e '
-		chdir $ARGV[0] or die; my $end = time + 70; my ($a, $b) = ("layer", "evil");
+		chdir $ARGV[0] or die; my $end = time + 60; my ($a, $b) = ("layer", "evil");
 		while (time < $end) { syscall(316, -100, $a, -100, $b, 2) for 1..1000 }' \
 		"$W/d" &
 	racer=$!
@@ -141,7 +141,7 @@ bats_require_minimum_version 1.5.0
 		else
 			refused=$((refused + 1))
 		fi
-		[ $((SECONDS - start)) -lt 55 ] || break
+		[ $((SECONDS - start)) -lt 40 ] || break
 	done
 	kill "$racer"
 	wait "$racer" || true
