@@ -214,3 +214,22 @@ assert row["state"] == "running" and row["pid"] > 1 and row["uptime"] >= 0, row'
 	python3 -c 'x = bytearray(256 * 1024 * 1024)'
 	stop obla
 }
+
+@test "overlay-stop during a boot abandons it: the boot fails and nothing is left" {
+	conf=$(make_subhost oblb PREMOUNT=slow-premount)
+	printf '#!/bin/sh\nsleep 3\n' >"${conf%/*}/slow-premount"
+	chmod +x "${conf%/*}/slow-premount"
+	"$TOP/overlay-boot" "$conf" 2>/dev/null &
+	booting=$!
+	for i in $(seq 1 100); do
+		[ -e /run/overlay-boot/oblb/supervisor.start ] && break
+		sleep 0.05
+	done
+	run "$TOP/overlay-stop" oblb
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"oblb is starting: abandoning the boot"* ]]
+	run wait "$booting"
+	[ "$status" -eq 1 ]
+	[ ! -e /run/netns/oblb ]
+	[ ! -e /run/overlay-boot/oblb ]
+}
