@@ -2,6 +2,8 @@
 # Shared bats helpers: the leak check of DESIGN.md §6 around every test,
 # and builders for test subhosts. Load with `load helpers`.
 
+bats_require_minimum_version 1.5.0
+
 TOP=$(cd "$BATS_TEST_DIRNAME" && while [ ! -f functions ] && [ "$PWD" != / ]; do cd ..; done; pwd)
 export TOP
 export PATH="$TOP:$PATH"
