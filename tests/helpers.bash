@@ -74,11 +74,14 @@ teardown() {
 		[ "$after" = "$LEAK_BEFORE" ] && [ -z "$procs" ] && return 0
 		sleep 0.1
 	done
-	{
+	local report
+	report=$(
 		echo "# LEAK after test: host state differs"
 		diff <(echo "$LEAK_BEFORE") <(echo "$after") | sed 's/^/#   /'
 		[ -z "$procs" ] || echo "$procs" | sed 's/^/#   process left: /'
-	} >&3
+	)
+	# fd 3 is bats' own output; a test may have closed it
+	{ echo "$report" >&3; } 2>/dev/null || echo "$report" >&2
 	leak_repair "$procs"
 	return 1
 }
