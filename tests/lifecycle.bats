@@ -233,3 +233,13 @@ assert row["state"] == "running" and row["pid"] > 1 and row["uptime"] >= 0, row'
 	[ ! -e /run/netns/oblb ]
 	[ ! -e /run/overlay-boot/oblb ]
 }
+
+@test "make demo boots, shows and stops a subhost over /" {
+	run sh "$TOP/tests/demo"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"hostname: demo"* ]]
+	[[ "$output" == *"pid 1: /run/overlay-boot/reaper"* ]]
+	[[ "$output" == *"hello from the subhost"* ]]
+	[[ "$output" == *"on the host (/etc/demo-was-here): absent"* ]]
+	[ ! -e /etc/demo-was-here ]
+}
