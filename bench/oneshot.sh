@@ -1,0 +1,106 @@
+#!/bin/sh
+# bench/oneshot.sh [RUNS]: one-shot run of /bin/true in an overlay of the
+# Debian minbase root, in fresh namespaces, by overlay-pivot, bwrap,
+# systemd-nspawn, lxc-execute and the floor (bench/floor: unshare, overlay
+# mount, pivot_root, exec). The runners take turns, RUNS rounds (default
+# 50); prints a markdown table of medians and ratios. A peer that cannot
+# run here is reported with the reason, never timed.
+
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+RUNS=${1:-${RUNS:-50}}
+
+bench_cleanup() {
+	lxc-stop -P "$tmp/lxc" -n obx -k >/dev/null 2>&1 || :
+}
+bench_tmp ob-oneshot
+bench_bin
+bench_root
+mkdir -p "$tmp/scratch" "$tmp/up" "$tmp/lxc/obx/delta0" || exit 1
+cat >"$tmp/lxc/obx/config" <<CONF
+lxc.uts.name = obx
+lxc.rootfs.path = overlay:$ROOTFS:$tmp/lxc/obx/delta0
+lxc.net.0.type = empty
+lxc.mount.auto = proc:mixed sys:mixed
+lxc.autodev = 1
+lxc.apparmor.profile = unconfined
+lxc.log.file = $tmp/lxc/obx.log
+CONF
+
+# run RUNNER FILE: one run, its time appended to FILE by tm (the shell
+# is not in the timing).
+run() {
+	r=$1 file=$2
+	case "$r" in
+	floor) set -- "$BIN/floor" "$ROOTFS" "$tmp/scratch" /bin/true ;;
+	pivot) set -- "$top/src/overlay-pivot" --tmp-overlay "$ROOTFS" / -- /bin/true ;;
+	pivot_ns)
+		set -- "$top/src/overlay-pivot" --unshare-pid --unshare-ipc \
+			--unshare-uts -N --tmp-overlay "$ROOTFS" / --proc /proc \
+			--dev /dev -- /bin/true
+		;;
+	bwrap)
+		set -- bwrap --ro-bind "$ROOTFS" / --tmpfs /tmp --proc /proc --dev /dev \
+			--unshare-pid --unshare-ipc --unshare-uts --unshare-net -- /bin/true
+		;;
+	nspawn)
+		set -- systemd-nspawn -q --volatile=overlay --register=no \
+			--keep-unit -D "$ROOTFS" /bin/true
+		;;
+	lxc) set -- lxc-execute -P "$tmp/lxc" -n obx -- /bin/true ;;
+	esac
+	"$BIN/tm" "$file" "$@"
+}
+SYSTEMD_LOG_LEVEL=err
+export SYSTEMD_LOG_LEVEL
+
+RUNNERS="floor pivot pivot_ns bwrap nspawn lxc"
+label() {
+	case "$1" in
+	floor) echo "floor (mount ns, overlay, pivot_root, exec)" ;;
+	pivot) echo "overlay-pivot --tmp-overlay (mount ns)" ;;
+	pivot_ns) echo "overlay-pivot + pid, ipc, uts, net ns, /proc, /dev" ;;
+	bwrap) echo "bwrap 0.8 + pid, ipc, uts, net ns (ro-bind: no overlay in 0.8)" ;;
+	nspawn) echo "systemd-nspawn --volatile=overlay --register=no" ;;
+	lxc) echo "lxc-execute, overlay rootfs" ;;
+	esac
+}
+
+# Which runners work here: one try each, the reason kept when not.
+ok=
+for r in $RUNNERS; do
+	if out=$(run "$r" /dev/null 2>&1); then
+		ok="$ok $r"
+		: >"$tmp/t.$r"
+	else
+		printf '%s\n' "$out" | grep -v '^$' | tail -n 3 | tr '\n' ' ' >"$tmp/why.$r"
+		if [ "$r" = lxc ] && [ -f "$tmp/lxc/obx.log" ]; then
+			grep -m 3 ERROR "$tmp/lxc/obx.log" | sed 's/.*ERROR *//' | tr '\n' ' ' >>"$tmp/why.$r"
+		fi
+	fi
+done
+
+i=0
+while [ "$i" -lt "$RUNS" ]; do
+	for r in $ok; do
+		run "$r" "$tmp/t.$r" >/dev/null 2>&1 ||
+			{ echo "oneshot.sh: $r failed in round $i" >&2; exit 1; }
+	done
+	i=$((i + 1))
+done
+
+floor=$(median "$tmp/t.floor")
+pivot=$(median "$tmp/t.pivot_ns")
+echo "### One-shot run of /bin/true over the minbase root ($RUNS alternated rounds)"
+echo
+echo "| runner | median ms | ratio to floor | overlay-pivot (all ns) / this |"
+echo "|---|---:|---:|---:|"
+for r in $RUNNERS; do
+	if [ -f "$tmp/why.$r" ]; then
+		echo "| $(label "$r") | cannot run here: $(cat "$tmp/why.$r") | | |"
+		continue
+	fi
+	m=$(median "$tmp/t.$r")
+	echo "| $(label "$r") | $m | $(ratio "$m" "$floor") | $(ratio "$pivot" "$m") |"
+done
+echo
