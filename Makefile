@@ -97,7 +97,7 @@ bench/floor: bench/floor.c
 	$(CC) $(CWARN) -O2 -o $@ $<
 
 bench: all bench/floor
-	sh bench/lifecycle.sh
+	sh bench/run.sh
 
 .PHONY: bench
 

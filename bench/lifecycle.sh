@@ -10,11 +10,13 @@
 # (bound in read-only), and its halt signal is SIGTERM, which ends it.
 
 # shellcheck source=bench/lib.sh
-. "$(dirname "$0")/lib.sh"
+bench_dir=$(dirname "$0")
+. "$bench_dir/lib.sh"
 RUNS=${1:-${RUNS:-20}}
 
 bench_cleanup() {
 	"$top/overlay-stop" obbench >/dev/null 2>&1
+	[ -e /run/overlay-boot/obbench ] || rm -f /run/overlay-boot/obbench.lock
 	lxc-stop -P "$tmp/lxc" -n oblxc -k >/dev/null 2>&1 || :
 }
 bench_tmp ob-lifecycle

@@ -7,7 +7,8 @@
 # run here is reported with the reason, never timed.
 
 # shellcheck source=bench/lib.sh
-. "$(dirname "$0")/lib.sh"
+bench_dir=$(dirname "$0")
+. "$bench_dir/lib.sh"
 RUNS=${1:-${RUNS:-50}}
 
 bench_cleanup() {

@@ -8,7 +8,8 @@
 # takes minutes per run where fork is slow) orphans; prints a markdown table.
 
 # shellcheck source=bench/lib.sh
-. "$(dirname "$0")/lib.sh"
+bench_dir=$(dirname "$0")
+. "$bench_dir/lib.sh"
 ROUNDS=${1:-${ROUNDS:-3}}
 ORPHANS=${ORPHANS:-1000}
 

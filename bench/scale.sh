@@ -1,0 +1,119 @@
+#!/bin/sh
+# bench/scale.sh [N]: boot N subhosts (default 100) one after the other
+# over the minbase root, each with one cable on one test bridge, then stop
+# them all, newest first. Prints the time of each boot and stop by how many
+# subhosts were running, overlay-go and overlay-list at 1, 10, 50 and 100,
+# and the host memory a running idle subhost costs: the RSS and PSS of its
+# processes (supervisor, overlay-pivot, reaper), and MemAvailable's drop
+# per subhost (kernel objects included; noisy on a shared machine).
+
+# shellcheck source=bench/lib.sh
+bench_dir=$(dirname "$0")
+. "$bench_dir/lib.sh"
+N=${1:-${N:-100}}
+BRIDGE=obbenchbr0
+
+bench_cleanup() {
+	j=${booted:-0}
+	while [ "$j" -ge 1 ]; do
+		"$top/overlay-stop" "obs$j" >/dev/null 2>&1
+		j=$((j - 1))
+	done
+	# The lock files overlay-boot leaves in its state root.
+	j=1
+	while [ "$j" -le "$N" ]; do
+		[ -e "/run/overlay-boot/obs$j" ] || rm -f "/run/overlay-boot/obs$j.lock"
+		j=$((j + 1))
+	done
+	ip link del "$BRIDGE" 2>/dev/null
+}
+bench_tmp ob-scale
+bench_bin
+bench_root
+if ip link show "$BRIDGE" >/dev/null 2>&1; then
+	echo "scale.sh: $BRIDGE exists already" >&2
+	exit 1
+fi
+booted=0
+ip link add "$BRIDGE" type bridge || exit 1
+ip link set "$BRIDGE" up || exit 1
+
+avail_kib() { awk '/^MemAvailable/ {print $2}' /proc/meminfo; }
+
+# mem_of I: "RSS PSS" in KiB of subhost obsI's processes: its supervisor
+# and every descendant.
+mem_of() {
+	sup=$(cat "/run/overlay-boot/obs$1/supervisor") || return 1
+	ps -e -o pid=,ppid= | awk -v root="$sup" '
+		{ parent[$1] = $2; pids[NR] = $1 }
+		END {
+			for (n = 1; n <= NR; n++) {
+				p = pids[n]
+				while (p != "" && p != root && p > 1) p = parent[p]
+				if (p == root) print pids[n]
+			} }' |
+		while read -r pid; do
+			awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} END {print r, p}' "/proc/$pid/smaps_rollup" 2>/dev/null
+		done | awk '{r += $1; p += $2} END {print r + 0, p + 0}'
+}
+
+# at K: the measures taken when K subhosts run.
+at() {
+	case " 1 10 50 100 $N " in
+	*" $1 "*) ;;
+	*) return 0 ;;
+	esac
+	"$BIN/tm" "$tmp/go.$1" "$top/overlay-go" obs1 /bin/true || exit 1
+	"$BIN/tm" "$tmp/list.$1" "$top/overlay-list" >/dev/null || exit 1
+	avail_kib >"$tmp/avail.$1"
+	j=1
+	: >"$tmp/mem.$1"
+	while [ "$j" -le "$1" ]; do
+		mem_of "$j" >>"$tmp/mem.$1"
+		j=$((j + 1))
+	done
+}
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+avail0=$(avail_kib)
+i=1
+while [ "$i" -le "$N" ]; do
+	mkdir -p "$tmp/obs$i/root" "$tmp/obs$i/work" "$tmp/obs$i/live" || exit 1
+	printf 'BASE=.\nSTART=none\nLOG=log\nLOWER=%s\nCABLES=%s\n' "$ROOTFS" "$BRIDGE" \
+		>"$tmp/obs$i/obs$i.conf"
+	"$BIN/tm" "$tmp/boot" "$top/overlay-boot" "$tmp/obs$i/obs$i.conf" || exit 1
+	booted=$i
+	at "$i"
+	i=$((i + 1))
+done
+while [ "$booted" -ge 1 ]; do
+	"$BIN/tm" "$tmp/stop" "$top/overlay-stop" "obs$booted" >/dev/null || exit 1
+	booted=$((booted - 1))
+done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Boot k was made with k-1 running; stop k (in file order) with N-k+1.
+# range FILE FROM TO: median of lines FROM..TO of FILE, in ms.
+range() {
+	sed -n "$2,$3p" "$1" >"$tmp/range"
+	median "$tmp/range"
+}
+echo "### Scale: $N subhosts, one cable each on one bridge (load average $load_start at start, $load_end at end)"
+echo
+echo "| running subhosts | boot ms (median of the boots made there) | stop ms (median) | overlay-go ms | overlay-list ms | RSS per subhost KiB | PSS per subhost KiB | MemAvailable drop per subhost KiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+prev=1
+for k in 1 10 50 100; do
+	[ "$k" -le "$N" ] || continue
+	b=$(range "$tmp/boot" "$prev" "$k")
+	s=$(tac "$tmp/stop" | sed -n "$prev,${k}p" >"$tmp/range2"; median "$tmp/range2")
+	mem=$(awk '{r += $1; p += $2} END {printf "%d %d", r / NR, p / NR}' "$tmp/mem.$k")
+	drop=$(awk -v a="$avail0" -v b="$(cat "$tmp/avail.$k")" -v k="$k" 'BEGIN {printf "%d", (a - b) / k}')
+	echo "| $prev–$k | $b | $s | $(median "$tmp/go.$k") | $(median "$tmp/list.$k") | ${mem% *} | ${mem#* } | $drop |"
+	prev=$((k + 1))
+done
+first=$(sed -n 1p "$tmp/boot" | awk '{printf "%.1f", $1 / 1000}')
+last=$(sed -n "${N}p" "$tmp/boot" | awk '{printf "%.1f", $1 / 1000}')
+echo
+echo "Boot of the first subhost $first ms, of subhost $N $last ms ($(ratio "$last" "$first")); boots $((N > 10 ? N - 9 : 1))–$N against 1–10: $(ratio "$(range "$tmp/boot" $((N > 10 ? N - 9 : 1)) "$N")" "$(range "$tmp/boot" 1 $((N < 10 ? N : 10)))")."
+echo
