@@ -16,13 +16,13 @@ BRIDGE=obbenchbr0
 bench_cleanup() {
 	j=${booted:-0}
 	while [ "$j" -ge 1 ]; do
-		"$top/overlay-stop" "obs$j" >/dev/null 2>&1
+		"$top/overlay-stop" "bsc$j" >/dev/null 2>&1
 		j=$((j - 1))
 	done
 	# The lock files overlay-boot leaves in its state root.
 	j=1
 	while [ "$j" -le "$N" ]; do
-		[ -e "/run/overlay-boot/obs$j" ] || rm -f "/run/overlay-boot/obs$j.lock"
+		[ -e "/run/overlay-boot/bsc$j" ] || rm -f "/run/overlay-boot/bsc$j.lock"
 		j=$((j + 1))
 	done
 	ip link del "$BRIDGE" 2>/dev/null
@@ -40,10 +40,10 @@ ip link set "$BRIDGE" up || exit 1
 
 avail_kib() { awk '/^MemAvailable/ {print $2}' /proc/meminfo; }
 
-# mem_of I: "RSS PSS" in KiB of subhost obsI's processes: its supervisor
+# mem_of I: "RSS PSS" in KiB of subhost bscI's processes: its supervisor
 # and every descendant.
 mem_of() {
-	sup=$(cat "/run/overlay-boot/obs$1/supervisor") || return 1
+	sup=$(cat "/run/overlay-boot/bsc$1/supervisor") || return 1
 	ps -e -o pid=,ppid= | awk -v root="$sup" '
 		{ parent[$1] = $2; pids[NR] = $1 }
 		END {
@@ -63,7 +63,7 @@ at() {
 	*" $1 "*) ;;
 	*) return 0 ;;
 	esac
-	"$BIN/tm" "$tmp/go.$1" "$top/overlay-go" obs1 /bin/true || exit 1
+	"$BIN/tm" "$tmp/go.$1" "$top/overlay-go" bsc1 /bin/true || exit 1
 	"$BIN/tm" "$tmp/list.$1" "$top/overlay-list" >/dev/null || exit 1
 	avail_kib >"$tmp/avail.$1"
 	j=1
@@ -78,16 +78,16 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 avail0=$(avail_kib)
 i=1
 while [ "$i" -le "$N" ]; do
-	mkdir -p "$tmp/obs$i/root" "$tmp/obs$i/work" "$tmp/obs$i/live" || exit 1
+	mkdir -p "$tmp/bsc$i/root" "$tmp/bsc$i/work" "$tmp/bsc$i/live" || exit 1
 	printf 'BASE=.\nSTART=none\nLOG=log\nLOWER=%s\nCABLES=%s\n' "$ROOTFS" "$BRIDGE" \
-		>"$tmp/obs$i/obs$i.conf"
-	"$BIN/tm" "$tmp/boot" "$top/overlay-boot" "$tmp/obs$i/obs$i.conf" || exit 1
+		>"$tmp/bsc$i/bsc$i.conf"
+	"$BIN/tm" "$tmp/boot" "$top/overlay-boot" "$tmp/bsc$i/bsc$i.conf" || exit 1
 	booted=$i
 	at "$i"
 	i=$((i + 1))
 done
 while [ "$booted" -ge 1 ]; do
-	"$BIN/tm" "$tmp/stop" "$top/overlay-stop" "obs$booted" >/dev/null || exit 1
+	"$BIN/tm" "$tmp/stop" "$top/overlay-stop" "bsc$booted" >/dev/null || exit 1
 	booted=$((booted - 1))
 done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
