@@ -31,6 +31,30 @@ loops() {
 	losetup -n -O NAME -j "$1"
 }
 
+# no_loops IMAGE: no loop device is attached to IMAGE, within 3 s (a
+# loop device that was still in use when detached goes away by itself, a
+# moment after the last mount of it is released).
+no_loops() {
+	local i
+	for i in $(seq 1 30); do
+		[ -z "$(loops "$1")" ] && return 0
+		sleep 0.1
+	done
+	echo "still attached to $1: $(loops "$1")" >&2
+	return 1
+}
+
+# loop_count IMAGE N: exactly N loop devices attached to IMAGE, within 3 s.
+loop_count() {
+	local i
+	for i in $(seq 1 30); do
+		[ "$(loops "$1" | wc -l)" -eq "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "attached to $1: $(loops "$1" | tr '\n' ' ')(expected $2)" >&2
+	return 1
+}
+
 # mounts_on DIR: how many mounts sit on DIR.
 mounts_on() {
 	awk -v d="$1" '$5 == d' /proc/self/mountinfo | wc -l
@@ -191,7 +215,7 @@ merged_view() {
 	[ "$output" = partition-2 ]
 	run go obs4 hostname
 	[ "$output" = obs4 ]
-	[ "$(loops "$base/disk.img" | wc -l)" -eq 1 ]
+	loop_count "$base/disk.img" 1
 	[ "$(losetup -n -O RO "$(loops "$base/disk.img")" | tr -d ' ')" = 1 ]
 	[ "$(mounts_on "$base/mnt")" -eq 1 ]
 	# a write inside lands in UPPER, never on the image
@@ -202,14 +226,14 @@ merged_view() {
 	run "$TOP/overlay-boot" "$conf"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"obs4 is already running"* ]]
-	[ "$(loops "$base/disk.img" | wc -l)" -eq 1 ]
+	loop_count "$base/disk.img" 1
 	[ "$(mounts_on "$base/mnt")" -eq 1 ]
 	# overlay-go and overlay-stop given the config do not mount it either
 	run go "$conf" cat /etc/marker
 	[ "$output" = new ]
 	[ "$(mounts_on "$base/mnt")" -eq 1 ]
 	stop "$conf"
-	[ -z "$(loops "$base/disk.img")" ]
+	no_loops "$base/disk.img"
 	[ "$(mounts_on "$base/mnt")" -eq 0 ]
 }
 
@@ -222,20 +246,20 @@ merged_view() {
 	run "$TOP/overlay-boot" "$conf"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"RAM_SIZE"* ]]
-	[ -z "$(loops "$base/disk.img")" ]
+	no_loops "$base/disk.img"
 	[ "$(mounts_on "$base/mnt")" -eq 0 ]
 	# the supervisor fails (POSTMOUNT)
 	sed -i 's/^RAM_SIZE=.*/POSTMOUNT=\/bin\/false/' "$conf"
 	run "$TOP/overlay-boot" "$conf"
 	[ "$status" -eq 1 ]
-	[ -z "$(loops "$base/disk.img")" ]
+	no_loops "$base/disk.img"
 	[ "$(mounts_on "$base/mnt")" -eq 0 ]
 	# a wrong partition: a clear error, nothing attached
 	sed -i -e '/^POSTMOUNT=/d' -e 's/disk.img 2/disk.img 3/' "$conf"
 	run --separate-stderr "$TOP/overlay-boot" "$conf"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"has no partition 3"* ]]
-	[ -z "$(loops "$base/disk.img")" ]
+	no_loops "$base/disk.img"
 	# a supervisor killed with SIGKILL: the next boot undoes and redoes it
 	sed -i 's/disk.img 3/disk.img 2/' "$conf"
 	boot "$conf"
@@ -244,10 +268,10 @@ merged_view() {
 	boot "$conf"
 	run go obs5 test -x /bin/busybox
 	[ "$status" -eq 0 ]
-	[ "$(loops "$base/disk.img" | wc -l)" -eq 1 ]
+	loop_count "$base/disk.img" 1
 	[ "$(mounts_on "$base/mnt")" -eq 1 ]
 	stop obs5
-	[ -z "$(loops "$base/disk.img")" ]
+	no_loops "$base/disk.img"
 	[ "$(mounts_on "$base/mnt")" -eq 0 ]
 	[ -n "$old" ]
 }
@@ -267,7 +291,7 @@ merged_view() {
 	go obs6 sh -c 'echo upper >/etc/marker2'
 	[ "$(cat "$base/root/etc/marker2")" = upper ]
 	stop obs6
-	[ -z "$(loops "$base/base.squashfs")" ]
+	no_loops "$base/base.squashfs"
 	[ "$(mounts_on "$base/mnt")" -eq 0 ]
 }
 
@@ -283,14 +307,14 @@ merged_view() {
 	[ "$(cat "$base/up/root/root/persisted")" = kept ]
 	[ -d "$base/up/work/work" ]
 	stop obs7
-	[ -z "$(loops "$base/upper.img")" ]
+	no_loops "$base/upper.img"
 	# mounted again by hand (read-only), the file is in the image
 	run "$TOP/overlay-diskfile" "$BATS_TEST_TMPDIR/check" "$base/upper.img"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$BATS_TEST_TMPDIR/check" ]
 	[ "$(cat "$BATS_TEST_TMPDIR/check/root/root/persisted")" = kept ]
 	"$TOP/overlay-diskfile" -u "$BATS_TEST_TMPDIR/check"
-	[ -z "$(loops "$base/upper.img")" ]
+	no_loops "$base/upper.img"
 }
 
 @test "overlay-diskfile: MBR partitions (vfat or ext2, ext4), undo records, idempotent, clear errors" {
@@ -339,14 +363,14 @@ merged_view() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"nothere.img: no such image file"* ]]
 	[ "$(wc -l <undo)" -eq 4 ]
-	[ "$(loops "$BATS_TEST_TMPDIR/mbr.img" | wc -l)" -eq 2 ]
+	loop_count "$BATS_TEST_TMPDIR/mbr.img" 2
 	# undo as overlay-boot does it
 	(
 		LIBDIR=$TOP
 		. "$TOP/functions"
 		undo_replay "$OVERLAY_BOOT_UNDO"
 	)
-	[ -z "$(loops "$BATS_TEST_TMPDIR/mbr.img")" ]
+	no_loops "$BATS_TEST_TMPDIR/mbr.img"
 	[ "$(mounts_on "$BATS_TEST_TMPDIR/m1")" -eq 0 ]
 	[ "$(mounts_on "$BATS_TEST_TMPDIR/m2")" -eq 0 ]
 }
@@ -477,6 +501,6 @@ clean_fixture() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "removed 1 entries (1 files,"* ]]
 	[ ! -e "$base/root/s" ]
-	[ -z "$(loops "$base/l.squashfs")" ]
+	no_loops "$base/l.squashfs"
 	[ "$(mounts_on "$base/mnt")" -eq 0 ]
 }
