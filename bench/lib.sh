@@ -24,6 +24,29 @@ bench_exit() {
 	rm -rf "$tmp"
 }
 
+# lxc_cgroups_note / lxc_cgroups_undo: LXC leaves an "lxc.pivot" group
+# in every cgroup hierarchy (for its monitor); remove the ones that were
+# not there before the bench, when empty.
+lxc_cgroups_note() {
+	lxc_pivot_before=$(ls -d /sys/fs/cgroup/*/lxc.pivot /sys/fs/cgroup/lxc.pivot 2>/dev/null)
+}
+lxc_cgroups_undo() {
+	for d in /sys/fs/cgroup/*/lxc.pivot /sys/fs/cgroup/lxc.pivot; do
+		[ -d "$d" ] || continue
+		case "
+${lxc_pivot_before:-}
+" in
+		*"
+$d
+"*) ;;
+		*) rmdir "$d" 2>/dev/null ;;
+		esac
+	done
+	# LXC's lock directories for the bench's lxcpath ($tmp/lxc).
+	rm -rf "/run/lxc/lock$tmp"
+	rmdir "/run/lxc/lock/tmp" "/run/lxc/lock" "/run/lxc" 2>/dev/null
+}
+
 # bench_bin: BIN with tm, orphans and floor, built here when not given.
 bench_bin() {
 	make -s -C "$top" all bench/floor >/dev/null || exit 1

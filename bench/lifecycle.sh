@@ -18,7 +18,9 @@ bench_cleanup() {
 	"$top/overlay-stop" obbench >/dev/null 2>&1
 	[ -e /run/overlay-boot/obbench ] || rm -f /run/overlay-boot/obbench.lock
 	lxc-stop -P "$tmp/lxc" -n oblxc -k >/dev/null 2>&1 || :
+	lxc_cgroups_undo
 }
+lxc_cgroups_note
 bench_tmp ob-lifecycle
 bench_bin
 bench_root

@@ -13,7 +13,9 @@ RUNS=${1:-${RUNS:-50}}
 
 bench_cleanup() {
 	lxc-stop -P "$tmp/lxc" -n obx -k >/dev/null 2>&1 || :
+	lxc_cgroups_undo
 }
+lxc_cgroups_note
 bench_tmp ob-oneshot
 bench_bin
 bench_root
