@@ -26,9 +26,9 @@ wait_for() {
 settled() {
 	local i after procs pat before
 	pat=$(printf '%s\n' "$@")
-	before=$(echo "$LEAK_BEFORE" | grep -aF "$pat")
+	before=$(echo "$LEAK_BEFORE" | grep -aF "$pat" || true)
 	for i in $(seq 1 80); do
-		after=$(host_snapshot | grep -aF "$pat")
+		after=$(host_snapshot | grep -aF "$pat" || true)
 		procs=$(new_processes)
 		[ "$after" = "$before" ] && [ -z "$procs" ] && return 0
 		sleep 0.05
