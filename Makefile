@@ -115,3 +115,10 @@ fuzz: src/fuzz-parse
 		-artifact_prefix=tests/fuzz/ tests/fuzz/work tests/fuzz/corpus
 
 .PHONY: fuzz
+
+# The fault suite's long version: many more iterations, 20-way boots
+# repeated (SOAK=1 is read by tests/faults/*.bats).
+soak: all
+	SOAK=1 bats -r tests/faults
+
+.PHONY: soak
