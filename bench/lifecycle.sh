@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1091,SC2154 # top and tmp are set by bench/lib.sh
 # bench/lifecycle.sh [RUNS]: a subhost with START=none over the Debian
 # minbase root: boot to ready, enter (run /bin/true inside) and stop, by
 # overlay-boot / overlay-go / overlay-stop and by LXC on the same root with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1091,SC2154 # top and tmp are set by bench/lib.sh
 # bench/oneshot.sh [RUNS]: one-shot run of /bin/true in an overlay of the
 # Debian minbase root, in fresh namespaces, by overlay-pivot, bwrap,
 # systemd-nspawn, lxc-execute and the floor (bench/floor: unshare, overlay

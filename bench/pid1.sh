@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1091,SC2154 # top and tmp are set by bench/lib.sh
 # bench/pid1.sh [ROUNDS]: the subhost's pid 1 (src/reaper) against the
 # pid 1 programs an administrator would use instead: static size, RSS
 # while it waits on one child, and the time to run 10,000 short-lived

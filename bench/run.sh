@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1091,SC2154 # top and tmp are set by bench/lib.sh
 # bench/run.sh: the benchmarks (make bench). Installs the peers from
 # Debian's packages when missing, builds the shared Debian minbase root
 # once with debootstrap (cached in /var/cache/overlay-boot-bench, never in

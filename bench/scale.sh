@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1091,SC2154 # top and tmp are set by bench/lib.sh
 # bench/scale.sh [N]: boot N subhosts (default 100) one after the other
 # over the minbase root, each with one cable on one test bridge, then stop
 # them all, newest first. Prints the time of each boot and stop by how many
