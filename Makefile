@@ -32,11 +32,11 @@ src/reaper: src/reaper.c
 src/overlay-pivot: $(PIVOT_SRCS) $(PIVOT_HDRS)
 	$(CC) $(CWARN) $(CFLAGS) -o $@ $(PIVOT_SRCS)
 
-src/share-into: src/share-into.c
-	$(CC) $(CWARN) $(CFLAGS) -o $@ $<
+src/share-into: src/share-into.c src/msg.c src/msg.h
+	$(CC) $(CWARN) $(CFLAGS) -o $@ src/share-into.c src/msg.c
 
-src/clean-root: src/clean-root.c
-	$(CC) $(CWARN) $(CFLAGS) -o $@ $<
+src/clean-root: src/clean-root.c src/msg.c src/msg.h
+	$(CC) $(CWARN) $(CFLAGS) -o $@ src/clean-root.c src/msg.c
 
 src/ovroot: src/overlay-pivot
 	ln -sf overlay-pivot $@

@@ -43,6 +43,7 @@
  * - -n walks exactly the same way and only reports: a directory that
  *   would become empty is reported too.
  */
+#include "msg.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -92,7 +93,7 @@
 #define XBUF (64 * 1024)	/* XATTR_LIST_MAX and XATTR_SIZE_MAX */
 #define CBUF (128 * 1024)
 
-static const char *prog = "overlay-clean-root";
+const char *prog = "overlay-clean-root";
 static int dry_run, verbose, errors;
 
 /* Without the new mount API: stay on the file system of each root. */
@@ -102,19 +103,6 @@ static dev_t upper_dev, lower_dev;
 static struct {
 	uint64_t files, links, dirs, other, bytes;
 } removed;
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 __attribute__((format(printf, 1, 2)))
 static void warn(const char *fmt, ...)

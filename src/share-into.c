@@ -42,6 +42,7 @@
  *   that points to SHARE= in the config instead.  mount_setattr (5.12) is
  *   optional: without it, the same is done with mount(2) after the move.
  */
+#include "msg.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,20 +96,7 @@ struct share_mount_attr {
 	uint64_t userns_fd;
 };
 
-static const char *prog = "overlay-share";
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
+const char *prog = "overlay-share";
 
 __attribute__((format(printf, 1, 2)))
 static void warn(const char *fmt, ...)
