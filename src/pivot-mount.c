@@ -13,13 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pivot-copy.h"
 #include "pivot-privs.h"
+#include "pivot-sys.h"
 #include "pivot-utils.h"
 
 #define STAGE_OLD "/oldroot"

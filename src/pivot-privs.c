@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -47,6 +49,27 @@ static int capget_all(struct __user_cap_data_struct d[2])
 	return (int)syscall(SYS_capget, &h, d);
 }
 
+/* What glibc's loader removes from the environment of a set-id program
+ * (UNSECURE_ENVVARS, GLIBC_TUNABLES and MALLOC_CHECK_). overlay-pivot is
+ * linked statically, so no loader does it: we do, and the caller's command
+ * does not get them either. */
+static void drop_unsecure_env(void)
+{
+	static const char *const vars[] = {
+		"GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES",
+		"LD_AUDIT", "LD_DEBUG", "LD_DEBUG_OUTPUT", "LD_DYNAMIC_WEAK",
+		"LD_HWCAP_MASK", "LD_LIBRARY_PATH", "LD_ORIGIN_PATH",
+		"LD_PRELOAD", "LD_PROFILE", "LD_SHOW_AUXV", "LD_USE_LOAD_BIAS",
+		"LOCALDOMAIN", "LOCPATH", "MALLOC_CHECK_", "MALLOC_TRACE",
+		"NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS",
+		"TMPDIR", "TZDIR"
+	};
+
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		if (unsetenv(vars[i]) < 0)
+			_exit(PV_EXIT_FAIL);
+}
+
 void pv_privs_init(struct pv_privs *p)
 {
 	uid_t ru, eu, su;
@@ -61,6 +84,8 @@ void pv_privs_init(struct pv_privs *p)
 	p->gid = rg;
 	p->root = (ru == 0 && eu == 0);
 	p->setuid = !p->root && (eu != ru || su != ru || eg != rg || sg != rg);
+	if (p->setuid || getauxval(AT_SECURE))
+		drop_unsecure_env();
 	if (!p->setuid)
 		return;
 	/* Nobody may ptrace or core-dump us while we hold privilege. */

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pivot-sys.h"
 #include "pivot-utils.h"
 
 static bool is_squash(const struct pv_op *op)
