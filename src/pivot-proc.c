@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,18 +106,53 @@ void pv_exec(char *const argv[])
 	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
 }
 
+/* The command's start, without copying pid 1's address space: clone with
+ * CLONE_VM | CLONE_VFORK on a stack of its own (pid 1 waits, suspended,
+ * until the command has exec'd or failed). Between clone and exec the
+ * child touches nothing the parent relies on: it resets the forwarded
+ * signals (its own handler table) and its own mask, then execs; only on
+ * failure does it write the error into spawn_arg, which the parent reads
+ * after it resumes, and leave with _exit. Every signal it could catch is
+ * blocked or at its default action, so no handler runs on shared memory. */
+struct spawn_arg {
+	char *const *argv;
+	volatile int err;
+};
+
+static int spawn_child(void *p)
+{
+	struct spawn_arg *a = p;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (size_t i = 0; i < NFWD; i++)
+		(void)sigaction(fwd_signals[i], &sa, NULL);
+	(void)sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+	execvp(a->argv[0], a->argv);
+	a->err = errno ? errno : ENOEXEC;
+	_exit(127);
+}
+
 void pv_run_as_init(char *const argv[])
 {
+	/* execvp needs a path buffer (PATH_MAX) and the script fallback */
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	struct spawn_arg a = { argv, 0 };
 	pid_t cmd;
 	int st, status = PV_EXIT_FAIL;
 
 	pv_block_signals();
-	cmd = fork();
+	cmd = clone(spawn_child, stack + sizeof stack,
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
 	if (cmd < 0)
 		pv_die_err(errno, "fork");
-	if (cmd == 0) {
-		pv_restore_signals();
-		pv_exec(argv);
+	if (a.err) {
+		int e = a.err;
+
+		(void)waitpid(cmd, &st, 0);
+		fprintf(stderr, "%s: exec %s: %s\n", pv_prog, argv[0], strerror(e));
+		_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
 	}
 	install_forwarders(cmd);
 	/* Reap every child (orphans re-parent to us); leave with COMMAND.

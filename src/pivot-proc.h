@@ -18,7 +18,8 @@ int pv_wait_child(pid_t child);
 __attribute__((noreturn))
 void pv_exec(char *const argv[]);
 
-/* As pid 1 of a new pid namespace: fork COMMAND, reap every child, exit
+/* As pid 1 of a new pid namespace: start COMMAND (clone, CLONE_VM and
+ * CLONE_VFORK: no copy of our memory), reap every child, exit
  * with COMMAND's status when it ends. */
 __attribute__((noreturn))
 void pv_run_as_init(char *const argv[]);
