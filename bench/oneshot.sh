@@ -2,10 +2,13 @@
 # shellcheck disable=SC1091,SC2154 # top and tmp are set by bench/lib.sh
 # bench/oneshot.sh [RUNS]: one-shot run of /bin/true in an overlay of the
 # Debian minbase root, in fresh namespaces, by overlay-pivot, bwrap,
-# systemd-nspawn, lxc-execute and the floor (bench/floor: unshare, overlay
-# mount, pivot_root, exec). The runners take turns, RUNS rounds (default
-# 50); prints a markdown table of medians and ratios. A peer that cannot
-# run here is reported with the reason, never timed.
+# systemd-nspawn, lxc-execute and two floors: bench/floor (unshare, overlay
+# mount, pivot_root, exec) and bench/floor -a (the same work as the all-ns
+# overlay-pivot line: pid, ipc, uts and net namespaces, lo up, one fork,
+# /proc, overlay-pivot's /dev). The runners take turns, RUNS rounds
+# (default 50); prints a markdown table of medians and ratios, with how
+# each program is linked. A peer that cannot run here is reported with the
+# reason, never timed.
 
 # shellcheck source=bench/lib.sh
 bench_dir=$(dirname "$0")
@@ -37,6 +40,7 @@ run() {
 	r=$1 file=$2
 	case "$r" in
 	floor) set -- "$BIN/floor" "$ROOTFS" "$tmp/scratch" /bin/true ;;
+	floor_ns) set -- "$BIN/floor" -a "$ROOTFS" "$tmp/scratch" /bin/true ;;
 	pivot) set -- "$top/src/overlay-pivot" --tmp-overlay "$ROOTFS" / -- /bin/true ;;
 	pivot_ns)
 		set -- "$top/src/overlay-pivot" --unshare-pid --unshare-ipc \
@@ -58,16 +62,34 @@ run() {
 SYSTEMD_LOG_LEVEL=err
 export SYSTEMD_LOG_LEVEL
 
-RUNNERS="floor pivot pivot_ns bwrap nspawn lxc"
+RUNNERS="floor floor_ns pivot pivot_ns bwrap nspawn lxc"
 label() {
 	case "$1" in
 	floor) echo "floor (mount ns, overlay, pivot_root, exec)" ;;
+	floor_ns) echo "floor -a (+ pid, ipc, uts, net ns, lo, /proc, /dev, one fork)" ;;
 	pivot) echo "overlay-pivot --tmp-overlay (mount ns)" ;;
 	pivot_ns) echo "overlay-pivot + pid, ipc, uts, net ns, /proc, /dev" ;;
 	bwrap) echo "bwrap 0.8 + pid, ipc, uts, net ns (ro-bind: no overlay in 0.8)" ;;
 	nspawn) echo "systemd-nspawn --volatile=overlay --register=no" ;;
 	lxc) echo "lxc-execute, overlay rootfs" ;;
 	esac
+}
+# linked RUNNER: "static" or "dynamic", as ldd finds the program.
+linked() {
+	case "$1" in
+	floor | floor_ns) p=$BIN/floor ;;
+	pivot | pivot_ns) p=$top/src/overlay-pivot ;;
+	bwrap) p=$(command -v bwrap) ;;
+	nspawn) p=$(command -v systemd-nspawn) ;;
+	lxc) p=$(command -v lxc-execute) ;;
+	esac
+	if [ -z "$p" ]; then
+		echo "-"
+	elif ldd "$p" >/dev/null 2>&1; then
+		echo dynamic
+	else
+		echo static
+	fi
 }
 
 # Which runners work here: one try each, the reason kept when not.
@@ -94,17 +116,18 @@ while [ "$i" -lt "$RUNS" ]; do
 done
 
 floor=$(median "$tmp/t.floor")
+floor_ns=$(median "$tmp/t.floor_ns")
 pivot=$(median "$tmp/t.pivot_ns")
 echo "### One-shot run of /bin/true over the minbase root ($RUNS alternated rounds)"
 echo
-echo "| runner | median ms | ratio to floor | overlay-pivot (all ns) / this |"
-echo "|---|---:|---:|---:|"
+echo "| runner | linked | median ms | ratio to floor | ratio to floor -a | overlay-pivot (all ns) / this |"
+echo "|---|---|---:|---:|---:|---:|"
 for r in $RUNNERS; do
 	if [ -f "$tmp/why.$r" ]; then
-		echo "| $(label "$r") | cannot run here: $(cat "$tmp/why.$r") | | |"
+		echo "| $(label "$r") | $(linked "$r") | cannot run here: $(cat "$tmp/why.$r") | | | |"
 		continue
 	fi
 	m=$(median "$tmp/t.$r")
-	echo "| $(label "$r") | $m | $(ratio "$m" "$floor") | $(ratio "$pivot" "$m") |"
+	echo "| $(label "$r") | $(linked "$r") | $m | $(ratio "$m" "$floor") | $(ratio "$m" "$floor_ns") | $(ratio "$pivot" "$m") |"
 done
 echo
