@@ -5,8 +5,11 @@
 # them all, newest first. Prints the time of each boot and stop by how many
 # subhosts were running, overlay-go and overlay-list at 1, 10, 50 and 100,
 # and the host memory a running idle subhost costs: the RSS and PSS of its
-# processes (supervisor, overlay-pivot, reaper), and MemAvailable's drop
-# per subhost (kernel objects included; noisy on a shared machine).
+# processes (supervisor, overlay-pivot, reaper), their private memory
+# beyond the page cache (anonymous pages, page tables and kernel stacks:
+# what the subhost costs on top of files every process shares), and
+# MemAvailable's drop per subhost (kernel objects included; noisy on a
+# shared machine).
 
 # shellcheck source=bench/lib.sh
 bench_dir=$(dirname "$0")
@@ -41,8 +44,9 @@ ip link set "$BRIDGE" up || exit 1
 
 avail_kib() { awk '/^MemAvailable/ {print $2}' /proc/meminfo; }
 
-# mem_of I: "RSS PSS" in KiB of subhost bscI's processes: its supervisor
-# and every descendant.
+# mem_of I: "RSS PSS PRIVATE" in KiB of subhost bscI's processes: its
+# supervisor and every descendant. PRIVATE is RssAnon + VmPTE + the 16 KiB
+# kernel stack of each process.
 mem_of() {
 	sup=$(cat "/run/overlay-boot/bsc$1/supervisor") || return 1
 	ps -e -o pid=,ppid= | awk -v root="$sup" '
@@ -54,8 +58,9 @@ mem_of() {
 				if (p == root) print pids[n]
 			} }' |
 		while read -r pid; do
-			awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} END {print r, p}' "/proc/$pid/smaps_rollup" 2>/dev/null
-		done | awk '{r += $1; p += $2} END {print r + 0, p + 0}'
+			awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} END {printf "%d %d ", r, p}' "/proc/$pid/smaps_rollup" 2>/dev/null &&
+				awk '/^(RssAnon|VmPTE):/ {v += $2} END {print v + 16}' "/proc/$pid/status" 2>/dev/null
+		done | awk '{r += $1; p += $2; v += $3} END {print r + 0, p + 0, v + 0}'
 }
 
 # at K: the measures taken when K subhosts run.
@@ -101,16 +106,16 @@ range() {
 }
 echo "### Scale: $N subhosts, one cable each on one bridge (load average $load_start at start, $load_end at end)"
 echo
-echo "| running subhosts | boot ms (median of the boots made there) | stop ms (median) | overlay-go ms | overlay-list ms | RSS per subhost KiB | PSS per subhost KiB | MemAvailable drop per subhost KiB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| running subhosts | boot ms (median of the boots made there) | stop ms (median) | overlay-go ms | overlay-list ms | RSS per subhost KiB | PSS per subhost KiB | private (anon + page tables + stacks) per subhost KiB | MemAvailable drop per subhost KiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 prev=1
 for k in 1 10 50 100; do
 	[ "$k" -le "$N" ] || continue
 	b=$(range "$tmp/boot" "$prev" "$k")
 	s=$(tac "$tmp/stop" | sed -n "$prev,${k}p" >"$tmp/range2"; median "$tmp/range2")
-	mem=$(awk '{r += $1; p += $2} END {printf "%d %d", r / NR, p / NR}' "$tmp/mem.$k")
+	mem=$(awk '{r += $1; p += $2; v += $3} END {printf "%d %d %d", r / NR, p / NR, v / NR}' "$tmp/mem.$k")
 	drop=$(awk -v a="$avail0" -v b="$(cat "$tmp/avail.$k")" -v k="$k" 'BEGIN {printf "%d", (a - b) / k}')
-	echo "| $prev–$k | $b | $s | $(median "$tmp/go.$k") | $(median "$tmp/list.$k") | ${mem% *} | ${mem#* } | $drop |"
+	echo "| $prev–$k | $b | $s | $(median "$tmp/go.$k") | $(median "$tmp/list.$k") | ${mem%% *} | $(echo "$mem" | cut -d' ' -f2) | ${mem##* } | $drop |"
 	prev=$((k + 1))
 done
 first=$(sed -n 1p "$tmp/boot" | awk '{printf "%.1f", $1 / 1000}')

@@ -243,3 +243,73 @@ assert row["state"] == "running" and row["pid"] > 1 and row["uptime"] >= 0, row'
 	[[ "$output" == *"on the host (/etc/demo-was-here): absent"* ]]
 	[ ! -e /etc/demo-was-here ]
 }
+
+# postmount_view NAME: what the default POSTMOUNT made, seen from inside.
+postmount_view() {
+	go "$1" sh -c 'for f in null zero full random urandom tty console ptmx; do
+			[ -c /dev/$f ] || echo "no node $f"; done
+		for l in fd stdin stdout stderr; do [ -L /dev/$l ] || echo "no link $l"; done
+		echo x >/dev/null && head -c 4 /dev/zero | wc -c
+		awk '\''{split($0, a, " - "); split(a[2], b, " "); print $5, b[2], b[1]}'\'' \
+			/proc/self/mountinfo | grep -E "^/(dev|sys|run)" | sort
+		ls /sys/class/net
+		touch /dev/shm/a /run/lock/b && echo writable'
+}
+
+@test "the default POSTMOUNT: /dev nodes and links, private devpts and shm, read-only sysfs of the subhost's netns, /run and /run/lock tmpfs; the same from the script in a custom hook" {
+	conf=$(make_subhost obl9 LOWER=base RAM_SIZE=8M)
+	base=${conf%/*}
+	tiny_root "$base/base"
+	boot "$conf"
+	run postmount_view obl9
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"no node"* && "$output" != *"no link"* ]]
+	[ "${lines[0]}" = 4 ]
+	for m in "/dev dev tmpfs" "/dev/pts devpts devpts" "/dev/shm shm tmpfs" "/sys sysfs sysfs" \
+		"/run run tmpfs" "/run/lock lock tmpfs" "/run/overlay-boot overlay-boot tmpfs"; do
+		[[ "$output" == *"$m"* ]]
+	done
+	# sysfs is the subhost's: lo only, none of the host's interfaces
+	[[ "$output" == *$'\nlo\nwritable' ]]
+	run go obl9 sh -c 'grep " /run " /proc/mounts; grep " /dev/shm " /proc/mounts; touch /sys/x'
+	[[ "$output" == *"size=8192k"* ]]
+	[ "$status" -ne 0 ]
+	# its own devpts instance (ptys are allocated there), not the host's
+	run go obl9 stat -c %d /dev/pts
+	[ "$status" -eq 0 ]
+	[ "$output" != "$(stat -c %d /dev/pts)" ]
+	run go obl9 stat -c %t,%T /dev/ptmx
+	[ "$output" = 5,2 ]
+	stop obl9
+	# A custom POSTMOUNT that calls the default script gets the same view.
+	printf '#!/bin/sh\n"$OVERLAY_BOOT_LIB/overlay-postmount" "$@" || exit 1\ntouch "$LIVE/run/custom"\n' >"$base/post"
+	chmod +x "$base/post"
+	echo POSTMOUNT=post >>"$conf"
+	boot "$conf"
+	run postmount_view obl9
+	custom=$output
+	run go obl9 test -e /run/custom
+	[ "$status" -eq 0 ]
+	stop obl9
+	for m in "/dev/pts devpts devpts" "/dev/shm shm tmpfs" "/run/lock lock tmpfs" "/sys sysfs sysfs"; do
+		[[ "$custom" == *"$m"* ]]
+	done
+	[[ "$custom" != *"no node"* && "$custom" != *"no link"* ]]
+}
+
+@test "BASE, LIVE and a SHARE with blanks in their paths boot, mount where they should and stop clean" {
+	base="$BATS_TEST_TMPDIR/a dir/obl10"
+	mkdir -p "$base/root" "$base/work" "$base/li	ve" "$BATS_TEST_TMPDIR/host share"
+	tiny_root "$base/lower"
+	echo shared >"$BATS_TEST_TMPDIR/host share/f"
+	printf 'BASE=.\nSTART=none\nLOG=log\nLOWER=lower\nLIVE=li\tve\nSHARE=%s:/mnt/in side\n' \
+		"$BATS_TEST_TMPDIR/host share" >"$base/obl10.conf"
+	boot "$base/obl10.conf"
+	run go obl10 cat "/mnt/in side/f"
+	[ "$output" = shared ]
+	run go obl10 cat /proc/1/cmdline
+	[[ "$output" == /run/overlay-boot/reaper* ]]
+	stop obl10
+	[ ! -e "$base/root/run/overlay-boot" ]
+}
