@@ -2,7 +2,9 @@
 #include "pivot-proc.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -97,9 +99,75 @@ int pv_wait_child(pid_t child)
 	return status_of(st);
 }
 
+/* A file that is not a binary and has no #! line runs under /bin/sh, as
+ * POSIX execvp does (musl's does not). Only for a command line of
+ * SH_FALLBACK_ARGS words at most: the new one is built on the stack,
+ * which in the spawned child is small. */
+#define SH_FALLBACK_ARGS 256
+
+static void exec_script(const char *path, char *const argv[])
+{
+	char *sh_argv[SH_FALLBACK_ARGS + 2];
+	size_t n = 0;
+
+	while (argv[n] && n < SH_FALLBACK_ARGS)
+		n++;
+	if (argv[n])
+		return;
+	sh_argv[0] = (char *)"sh";
+	sh_argv[1] = (char *)path;
+	for (size_t i = 1; i <= n; i++)
+		sh_argv[i + 1] = argv[i];
+	execv("/bin/sh", sh_argv);
+	errno = ENOEXEC;
+}
+
+/* execvp without allocation (it runs in a CLONE_VM child): each PATH
+ * directory in turn; EACCES is kept when nothing else is found. Returns
+ * only on failure, with errno set. */
+static void exec_search(char *const argv[])
+{
+	const char *file = argv[0], *path = getenv("PATH");
+	size_t flen = strlen(file);
+	bool denied = false;
+	char buf[PATH_MAX];
+
+	if (strchr(file, '/')) {
+		execv(file, argv);
+		if (errno == ENOEXEC)
+			exec_script(file, argv);
+		return;
+	}
+	if (!path)
+		path = "/usr/local/bin:/bin:/usr/bin";
+	while (*path) {
+		const char *end = strchrnul(path, ':');
+		size_t dlen = (size_t)(end - path);
+
+		if (dlen + 1 + flen < sizeof buf) {
+			memcpy(buf, path, dlen);
+			if (dlen == 0)
+				buf[dlen++] = '.';
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, file, flen + 1);
+			execv(buf, argv);
+			if (errno == ENOEXEC) {
+				exec_script(buf, argv);
+				return;
+			}
+			if (errno == EACCES)
+				denied = true;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return;
+		}
+		path = *end ? end + 1 : end;
+	}
+	errno = denied ? EACCES : ENOENT;
+}
+
 void pv_exec(char *const argv[])
 {
-	execvp(argv[0], argv);
+	exec_search(argv);
 	int e = errno;
 
 	fprintf(stderr, "%s: exec %s: %s\n", pv_prog, argv[0], strerror(e));
@@ -129,7 +197,7 @@ static int spawn_child(void *p)
 	for (size_t i = 0; i < NFWD; i++)
 		(void)sigaction(fwd_signals[i], &sa, NULL);
 	(void)sigprocmask(SIG_SETMASK, &saved_mask, NULL);
-	execvp(a->argv[0], a->argv);
+	exec_search(a->argv);
 	a->err = errno ? errno : ENOEXEC;
 	_exit(127);
 }

@@ -93,6 +93,22 @@ live_ns() {
 	[ "$status" -eq 126 ]
 }
 
+@test "a script without #! runs under /bin/sh, by path and from PATH, as pid 1's child too" {
+	printf 'echo ran "$@"\n' >"$BATS_TEST_TMPDIR/noshebang"
+	chmod +x "$BATS_TEST_TMPDIR/noshebang"
+	run "$P" --tmp-overlay / / -- "$BATS_TEST_TMPDIR/noshebang" a 'b c'
+	[ "$status" -eq 0 ]
+	[ "$output" = "ran a b c" ]
+	PATH=$BATS_TEST_TMPDIR:$PATH run "$P" --unshare-pid --tmp-overlay / / -- noshebang d
+	[ "$status" -eq 0 ]
+	[ "$output" = "ran d" ]
+	# PATH search keeps EACCES when nothing else is found
+	chmod -x "$BATS_TEST_TMPDIR/noshebang"
+	PATH=$BATS_TEST_TMPDIR run "$P" --unshare-pid --tmp-overlay / / -- noshebang
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"noshebang: Permission denied" ]]
+}
+
 @test "SIGTERM, SIGINT and SIGHUP are forwarded; the parent keeps only fds 0-2" {
 	local sig
 	for sig in TERM INT HUP; do

@@ -188,3 +188,30 @@ bats_require_minimum_version 1.5.0
 	run "$BATS_TEST_TMPDIR/bypass" root devtmpfs
 	[ "$output" = "mounted" ]
 }
+
+@test "the set-user-id helper is a static PIE: no loader, its code at a new address in each run" {
+	suid_setup
+	run readelf -lh "$S/overlay-pivot"
+	[[ "$output" == *"DYN (Position-Independent Executable file)"* ]]
+	[[ "$output" != *INTERP* ]]
+	local bases= pid base i n
+	for i in 1 2 3; do
+		# setpriv itself, not the as_nobody function: $! is then the helper
+		setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
+			"$S/overlay-pivot" --tmp-overlay / / -- sleep 30 &
+		pid=$!
+		base=
+		for n in $(seq 50); do
+			base=$(awk -v f="$S/overlay-pivot" '$6 == f {print $1; exit}' "/proc/$pid/maps" 2>/dev/null) || true
+			[ -n "$base" ] && break
+			sleep 0.05
+		done
+		kill "$pid"
+		wait "$pid" || true
+		[ -n "$base" ]
+		bases="$bases${base%%-*}
+"
+	done
+	# three runs, three different load addresses
+	[ "$(printf '%s' "$bases" | sort -u | wc -l)" -eq 3 ]
+}
