@@ -77,6 +77,8 @@ static void enter_netns(const char *path, const struct pv_privs *pr)
 	if (setns(fd, CLONE_NEWNET) < 0)
 		pv_die_err(errno, "--netns %s: setns", path);
 	close(fd);
+	/* A namespace to run in has its loopback up, as a new one (-N) does. */
+	pv_loopback_up();
 }
 
 static void reopen_stage(struct pv_ctx *ctx)

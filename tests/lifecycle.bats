@@ -275,6 +275,9 @@ postmount_view() {
 	run go obl9 sh -c 'grep " /run " /proc/mounts; grep " /dev/shm " /proc/mounts; touch /sys/x'
 	[[ "$output" == *"size=8192k"* ]]
 	[ "$status" -ne 0 ]
+	# lo is up (IFF_UP | IFF_LOOPBACK)
+	run go obl9 cat /sys/class/net/lo/flags
+	[ "$output" = 0x9 ]
 	# its own devpts instance (ptys are allocated there), not the host's
 	run go obl9 stat -c %d /dev/pts
 	[ "$status" -eq 0 ]
