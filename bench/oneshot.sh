@@ -74,7 +74,8 @@ label() {
 	lxc) echo "lxc-execute, overlay rootfs" ;;
 	esac
 }
-# linked RUNNER: "static" or "dynamic", as ldd finds the program.
+# linked RUNNER: "static" or "dynamic": whether the program names a
+# loader (an ELF interpreter); a static PIE has none.
 linked() {
 	case "$1" in
 	floor | floor_ns) p=$BIN/floor ;;
@@ -85,7 +86,7 @@ linked() {
 	esac
 	if [ -z "$p" ]; then
 		echo "-"
-	elif ldd "$p" >/dev/null 2>&1; then
+	elif readelf -l "$p" 2>/dev/null | grep -q 'Requesting program interpreter'; then
 		echo dynamic
 	else
 		echo static

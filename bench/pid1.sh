@@ -83,7 +83,7 @@ for i in $INITS; do
 		echo "| none (orphans is pid 1; the kernel reaps at exit) | - | - | - | $(median "$tmp/t.$i") |"
 		continue
 	fi
-	kind=$(file -b "$p" | grep -o 'statically linked\|dynamically linked')
+	kind=$(file -b "$p" | grep -o 'static-pie linked\|statically linked\|dynamically linked')
 	size=$(awk -v s="$(stat -L -c %s "$p")" 'BEGIN { printf "%.1f", s / 1024 }')
 	echo "| $i | $kind | $size | $(cat "$tmp/rss.$i") | $(median "$tmp/t.$i") |"
 done
