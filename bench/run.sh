@@ -77,9 +77,9 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "- peers: $(for p in bubblewrap systemd-container lxc tini dumb-init catatonit; do
 		printf '%s %s, ' "$p" "$(dpkg-query -W -f '${Version}' "$p")"; done | sed 's/, $//')"
 	echo "- load average (1, 5, 15 min) at start: $load_start; at end: $load_end."
-	echo "  The machine was shared: other engineers ran test suites during the"
-	echo "  run, so absolute times are inflated and noisy; runs are alternated"
-	echo "  so that the ratios compare like with like, and medians are reported."
+	echo "  A load above the machine's own (other work running) inflates the"
+	echo "  absolute times; runs are alternated so that the ratios compare like"
+	echo "  with like, and medians are reported."
 	echo "- times are wall clock of the command alone (bench/tm.c), medians."
 	echo
 	cat "$tmp/body"
