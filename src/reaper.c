@@ -5,6 +5,13 @@
  *
  * Why it is built this way:
  *
+ * - It never ends the subhost by itself.  When its last child exits it
+ *   keeps running: services that fail, exit, stop or restart leave the
+ *   subhost up and enterable, until overlay-stop sends SIGTERM (upstream
+ *   overlay-boot kept a dummy service running for the same purpose).
+ *   "-k" asked for this when it was not the default; it is still accepted
+ *   and changes nothing.
+ *
  * - As pid 1 of a pid namespace it inherits every orphan of the subhost,
  *   so it must reap them all or zombies pile up.  It calls
  *   waitpid(-1, WNOHANG) until nothing is left to collect, at start
@@ -42,7 +49,7 @@
  *   vDSO lookup, sigaction, close, waitpid, sigtimedwait) are replaced by
  *   syscall(2).  Check `size` when changing anything here.
  *
- * - Exit status: 0 when it ended normally (last child gone, or stopped),
+ * - Exit status: 0 when it was stopped and everything ended,
  *   1 when a system call failed, 2 on a usage error or when not pid 1.
  *   Messages go to stderr as "reaper: what: why".
  */
@@ -147,7 +154,7 @@ int main(int argc, char **argv)
 {
 	long timeout = 10, fd = -1;
 	const char *fdarg = 0;
-	int hold = 0, phase = 0, i; /* phase 1: SIGTERM sent, 2: SIGKILL */
+	int phase = 0, i; /* phase 1: SIGTERM sent, 2: SIGKILL */
 	long long deadline = 0;
 	sigset_t all;
 
@@ -156,19 +163,17 @@ int main(int argc, char **argv)
 
 		if (same(a, "--help")) {
 			static const char h[] = USAGE
-				"Pid 1 of a subhost: reaps every process, exits when none is left.\n"
+				"Pid 1 of a subhost: reaps every process, runs until it is stopped.\n"
 				"On SIGTERM, SIGINT or SIGPWR: SIGTERM to all, wait, SIGKILL, exit.\n"
 				"  -t SECONDS  grace period before SIGKILL (default 10)\n"
 				"  -r FD       write \"ready\\n\" to FD once running, then close it\n"
-				"  -k          keep running when no process is left\n";
+				"  -k          accepted for compatibility (it always keeps running)\n";
 			return write(1, h, sizeof h - 1) != sizeof h - 1;
 		}
 		if (same(a, "--version"))
 			return write(1, "reaper 0.1\n", 11) != 11;
-		if (a[0] == '-' && a[1] == 'k' && !a[2]) {
-			hold = 1;
-			continue;
-		}
+		if (a[0] == '-' && a[1] == 'k' && !a[2])
+			continue; /* the default now: never exit unless stopped */
 		if (a[0] == '-' && (a[1] == 't' || a[1] == 'r')) {
 			const char *v = a[2] ? a + 2 : argv[++i];
 			long n = parse(v);
@@ -250,8 +255,6 @@ int main(int argc, char **argv)
 			ts.tv_sec = (time_t)(left / SEC);
 			ts.tv_nsec = (long)(left % SEC);
 			tp = &ts;
-		} else if (!children && !hold) {
-			return 0;
 		}
 
 		sig = (int)syscall(SYS_SIGTIMEDWAIT, &all, 0, tp, _NSIG / 8);

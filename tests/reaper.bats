@@ -94,6 +94,7 @@ zombies_in() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: reaper [-t SECONDS] [-r FD] [-k]"* ]]
 	[[ "$output" == *"-k"* ]]
+	[[ "$output" == *"runs until it is stopped"* ]]
 }
 
 @test "reaper: a bad option or value exits 2 with the usage line on stderr" {
@@ -114,33 +115,47 @@ zombies_in() {
 	[ "$(echo "$stderr" | wc -l)" -eq 1 ]
 }
 
-@test "reaper: exits 0 by itself once the last process, an orphan, has exited" {
+@test "reaper: stays up once its last process, an orphan, has exited; SIGTERM ends it at once" {
 	# The subshell exits at once; its sleep is reparented to the reaper,
-	# which must wait for it and no longer.
+	# which reaps it and keeps running: a subhost ends only when stopped.
+	start_ns '(sleep 0.3 &); exec "$R" -t 5 -r 3'
+	sleep 1
+	kill -0 "$PID1" || { echo "the reaper ended by itself"; false; }
+	children=$(pgrep -P "$PID1" | wc -l)
+	echo "children of the reaper after 1 s: $children"
+	[ "$children" -eq 0 ]
 	t0=$(now_ms)
-	run timeout -s KILL 10 "${NS[@]}" sh -c '(sleep 0.6 &); exec "$0" -t 5' "$R"
+	kill -TERM "$PID1"
+	wait_ns
 	elapsed=$(($(now_ms) - t0))
-	echo "status $status after $elapsed ms: $output"
-	[ "$status" -eq 0 ]
-	[ "$elapsed" -ge 550 ]
-	[ "$elapsed" -lt 3000 ]
-	# with nothing to wait for, it does not wait at all
-	t0=$(now_ms)
-	run timeout -s KILL 10 "${NS[@]}" "$R"
-	elapsed=$(($(now_ms) - t0))
-	[ "$status" -eq 0 ]
+	echo "status $STATUS after $elapsed ms"
+	[ "$STATUS" -eq 0 ]
 	[ "$elapsed" -lt 1000 ]
+}
+
+@test "reaper: with no process at all from the start, it stays up until SIGTERM" {
+	start_ns 'exec "$R" -t 5 -r 3'
+	sleep 0.5
+	kill -0 "$PID1" || { echo "the reaper ended by itself"; false; }
+	kill -TERM "$PID1"
+	wait_ns
+	echo "status $STATUS"
+	[ "$STATUS" -eq 0 ]
 }
 
 @test "reaper: an inherited SIG_IGN on SIGCHLD does not hide its children from it" {
 	# With SIGCHLD ignored the kernel would reap the children itself and
-	# send no SIGCHLD: a reaper that kept it would wait for ever.
+	# send no SIGCHLD: a reaper that kept it would sleep out the whole
+	# grace period at stop although its child ended on SIGTERM at once.
+	start_ns 'sh -c "trap \"exit 0\" TERM; while :; do sleep 0.1; done" &
+		exec env --ignore-signal=CHLD "$R" -t 5 -r 3'
 	t0=$(now_ms)
-	run timeout -s KILL 5 "${NS[@]}" \
-		sh -c '(sleep 0.3 &); exec env --ignore-signal=CHLD "$0" -t 1' "$R"
+	kill -TERM "$PID1"
+	wait_ns
 	elapsed=$(($(now_ms) - t0))
-	echo "status $status after $elapsed ms: $output"
-	[ "$status" -eq 0 ]
+	echo "status $STATUS after $elapsed ms"
+	cat "$BATS_TEST_TMPDIR/stderr"
+	[ "$STATUS" -eq 0 ]
 	[ "$elapsed" -lt 3000 ]
 }
 
@@ -152,7 +167,7 @@ zombies_in() {
 	scenario='
 		(sleep 0.1 & sleep 0.1 & exec sleep 0.4) &
 		(sh -c "sleep 0.3 &") &
-		(sleep 1; cat /proc/[0-9]*/stat >"$OUT/stat.$0") &
+		(sleep 1; cat /proc/[0-9]*/stat >"$OUT/$0.tmp"; mv "$OUT/$0.tmp" "$OUT/stat.$0") &
 		'
 	# Control: a pid 1 that does not reap leaves the zombies there.
 	OUT=$BATS_TEST_TMPDIR timeout -s KILL 10 "${NS[@]}" \
@@ -161,11 +176,16 @@ zombies_in() {
 	echo "zombies with sleep as pid 1: $n"
 	[ "$n" -ge 3 ]
 
-	OUT=$BATS_TEST_TMPDIR R=$R timeout -s KILL 10 "${NS[@]}" \
-		sh -c "$scenario"' exec "$R" -t 2' reaper
-	n=$(zombies_in "$BATS_TEST_TMPDIR/stat.reaper")
+	start_ns "$scenario"' exec "$R" -t 2 -r 3'
+	for _ in $(seq 1 50); do
+		[ -s "$BATS_TEST_TMPDIR/stat.sh" ] && break
+		sleep 0.1
+	done
+	kill -TERM "$PID1"
+	wait_ns
+	n=$(zombies_in "$BATS_TEST_TMPDIR/stat.sh")
 	echo "zombies with the reaper as pid 1: $n"
-	cat "$BATS_TEST_TMPDIR/stat.reaper"
+	cat "$BATS_TEST_TMPDIR/stat.sh"
 	[ "$n" -eq 0 ]
 }
 
@@ -192,7 +212,7 @@ zombies_in() {
 	[[ "$stderr" == "reaper: -r 9: Bad file descriptor" ]]
 }
 
-@test "reaper: -k holds with no process left until SIGTERM; then exits at once" {
+@test "reaper: -k is still accepted and changes nothing (it stays up until SIGTERM)" {
 	start_ns 'exec "$R" -k -t 5 -r 3'
 	sleep 0.5
 	kill -0 "$PID1"
@@ -297,4 +317,56 @@ zombies_in() {
 	[ "$(cat "$BATS_TEST_TMPDIR/got")" = finished ]
 	[ "$elapsed" -ge 400 ]
 	[ "$elapsed" -lt 3000 ]
+}
+
+# svc_subhost NAME SCRIPT: a subhost over / whose only START service is
+# /etc/init.d/svc (in UPPER) with SCRIPT as its body; prints the config.
+svc_subhost() {
+	local conf base
+	conf=$(make_subhost "$1" START=svc STOP_TIMEOUT=2)
+	base=${conf%/*}
+	mkdir -p "$base/root/etc/init.d"
+	printf '#!/bin/sh\n%s\n' "$2" >"$base/root/etc/init.d/svc"
+	chmod +x "$base/root/etc/init.d/svc"
+	echo "$conf"
+}
+
+# still_up NAME: the subhost's pid 1 is the reaper and can be entered.
+still_up() {
+	local out
+	out=$(go "$1" cat /proc/1/cmdline | tr '\0' ' ') || {
+		echo "cannot enter $1: $out" >&2
+		return 1
+	}
+	echo "pid 1 of $1: $out"
+	[[ "$out" == */reaper* ]]
+}
+
+@test "subhost: a START service that leaves no process does not end the subhost" {
+	conf=$(svc_subhost obr1 'echo "svc $1" >>/var/tmp/svc.log')
+	boot "$conf"
+	sleep 1
+	still_up obr1
+	stop obr1
+	[ "$(cat "${conf%/*}/root/var/tmp/svc.log")" = "$(printf 'svc start\nsvc stop')" ]
+}
+
+@test "subhost: 'service svc stop' of its only service leaves the subhost up" {
+	conf=$(svc_subhost obr2 'case "$1" in
+start) sleep 1000 </dev/null >/dev/null 2>&1 & echo $! >/run/svc.pid ;;
+stop) kill "$(cat /run/svc.pid)" ;;
+esac')
+	boot "$conf"
+	run go obr2 sh -c 'ps -e -o args | grep -c "^[s]leep 1000"'
+	echo "sleeps before: $output"
+	[ "$output" = 1 ]
+	run go obr2 service svc stop
+	echo "service svc stop: $status $output"
+	[ "$status" -eq 0 ]
+	sleep 1
+	run go obr2 sh -c 'ps -e -o args | grep -c "^[s]leep 1000"'
+	echo "sleeps after: $output"
+	[ "$output" = 0 ]
+	still_up obr2
+	stop obr2
 }
