@@ -93,6 +93,8 @@ install: all man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(SCRIPTS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 functions $(DESTDIR)$(LIBDIR)/functions
+	install -d $(DESTDIR)$(LIBDIR)/lib
+	install -m 0644 lib/*.sh $(DESTDIR)$(LIBDIR)/lib/
 	install -m 0755 $(HOOKS) $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(HELPERS) subhosts-unit $(DESTDIR)$(LIBDIR)/
 	ln -sf ../lib/overlay-boot/overlay-pivot $(DESTDIR)$(BINDIR)/ovroot

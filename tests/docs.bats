@@ -84,7 +84,7 @@ check_options() {
 }
 
 @test "every config key of the parser is described in overlay-boot(8)" {
-	keys=$(sh -c '. "$1/functions"; echo $CONFIG_KEYS' sh "$TOP")
+	keys=$(sh -c 'LIBDIR=$1; . "$1/functions"; echo $CONFIG_KEYS' sh "$TOP")
 	[ -n "$keys" ]
 	text=$(page_text overlay-boot)
 	for key in $keys; do

@@ -1,0 +1,188 @@
+# shellcheck shell=sh
+# lib/cables.sh — the network cables of a subhost (CABLES): parsing,
+# validation, making them (veth pairs, VLANs, bridges, ifupdown) with
+# their undo steps, and describing them for overlay-list.
+#
+# Cable i of subhost NAME is a veth pair: host end NAMEi, subhost end ethi.
+# "BRIDGE" attaches the host end to that bridge, "=MAC" sets the subhost
+# end's address, and "BRIDGE=.N" makes VLAN N on the previous cable's host
+# end (NAMEi.N) instead of a new pair.
+
+# cable_each: print "KIND INDEX HOSTEND BRIDGE VALUE" for every cable, KIND
+# veth (VALUE the MAC or -) or vlan (VALUE the tag); BRIDGE - when empty.
+cable_each() {
+	local ce_i ce_last ce_bridge ce_value cable
+	ce_i=0
+	ce_last=
+	for cable in $CABLES; do
+		ce_bridge=${cable%%=*}
+		ce_value=-
+		case "$cable" in
+		*=*) ce_value=${cable#*=} ;;
+		esac
+		case "$ce_value" in
+		.*)
+			if [ -z "$ce_last" ]; then
+				echo "vlan - - ${ce_bridge:--} ${ce_value#.}"
+			else
+				echo "vlan $((ce_i - 1)) $ce_last.${ce_value#.} ${ce_bridge:--} ${ce_value#.}"
+			fi
+			;;
+		*)
+			ce_last=$NAME$ce_i
+			echo "veth $ce_i $ce_last ${ce_bridge:--} ${ce_value:--}"
+			ce_i=$((ce_i + 1))
+			;;
+		esac
+	done
+}
+
+# cable_validate: every cable is checked before anything is made.
+cable_validate() {
+	local cv_line kind i hostend bridge value
+	cv_line=$(key_line CABLES)
+	cable_each | while read -r kind i hostend bridge value; do
+		[ "$hostend" != - ] ||
+			conf_error "$cv_line" CABLES "VLAN cable =.$value has no previous cable to ride on"
+		[ ${#hostend} -le 15 ] ||
+			conf_error "$cv_line" CABLES "host end $hostend is longer than 15 characters (shorten NAME)"
+		if [ "$bridge" != - ]; then
+			[ -d "/sys/class/net/$bridge/bridge" ] ||
+				conf_error "$cv_line" CABLES "bridge $bridge does not exist"
+		fi
+		if [ "$kind" = vlan ]; then
+			is_uint "$value" && [ "$value" -ge 1 ] && [ "$value" -le 4094 ] ||
+				conf_error "$cv_line" CABLES "VLAN tag '$value' is not in 1-4094"
+		elif [ "$value" != - ]; then
+			is_mac "$value" ||
+				conf_error "$cv_line" CABLES "'$value' is not a MAC address like 02:00:00:00:00:01"
+			case "$value" in
+			?[13579bBdDfF]:*)
+				conf_error "$cv_line" CABLES "MAC $value is a multicast address" ;;
+			esac
+		fi
+		if [ -e "/sys/class/net/$hostend" ]; then
+			conf_error "$cv_line" CABLES "host end $hostend already exists (remove it, or is $NAME running?)"
+		fi
+	done || exit 1
+}
+
+is_mac() {
+	printf '%s\n' "$1" | grep -Eqx '[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}'
+}
+
+# ifupdown_knows IFACE: the host's ifupdown has a stanza for IFACE.
+ifupdown_knows() {
+	command -v ifquery >/dev/null 2>&1 && ifquery "$1" >/dev/null 2>&1
+}
+
+# ifupdown_forget IFACE: drop ifupdown's record of an interface that no
+# longer exists (left by a crash), so that ifup does not refuse it.
+ifupdown_forget() {
+	rm -f -- "/run/network/ifstate.$1"
+	if [ -f /run/network/ifstate ]; then
+		sed -i "/^$1=/d" /run/network/ifstate
+	fi
+}
+
+# cable_attach HOSTEND BRIDGE: bridge it, or ifup it, or just set it up.
+cable_attach() {
+	if [ "$2" != - ]; then
+		if command -v brctl >/dev/null 2>&1; then
+			brctl addif "$2" "$1" || die "cannot add $1 to bridge $2"
+		else
+			ip link set dev "$1" master "$2" || die "cannot add $1 to bridge $2"
+		fi
+		ip link set dev "$1" up || die "cannot set $1 up"
+	elif ifupdown_knows "$1"; then
+		ifupdown_forget "$1"
+		ifup "$1" || die "ifup $1 failed"
+		undo_push "$NAME" ifdown "$1"
+	else
+		ip link set dev "$1" up || die "cannot set $1 up"
+	fi
+}
+
+# cables_setup: make every cable of the subhost, each recorded for undo.
+cables_setup() {
+	local kind i hostend bridge value parent
+	[ -n "$CABLES" ] || return 0
+	cable_each | while read -r kind i hostend bridge value; do
+		if [ "$kind" = veth ]; then
+			# Journalled first, so that a kill right after the add is undone.
+			undo_push "$NAME" link "$hostend"
+			ip link add "$hostend" type veth peer name "eth$i" netns "$NAME" ||
+				die "cannot create veth pair $hostend/eth$i"
+			if [ "$value" != - ]; then
+				ip -n "$NAME" link set dev "eth$i" address "$value" ||
+					die "cannot set the address of eth$i to $value"
+			fi
+			ip -n "$NAME" link set dev "eth$i" up || die "cannot set eth$i up"
+		else
+			parent=${hostend%.*}
+			if [ "$bridge" = - ] && ifupdown_knows "$hostend"; then
+				ip link set dev "$parent" up || die "cannot set $parent up"
+				ifupdown_forget "$hostend"
+				undo_push "$NAME" link "$hostend"
+				ifup "$hostend" || die "ifup $hostend failed"
+				undo_push "$NAME" ifdown "$hostend"
+				continue
+			fi
+			ip link add link "$parent" name "$hostend" type vlan id "$value" ||
+				die "cannot create VLAN $value on $parent (does the kernel have 802.1Q support?)"
+			undo_push "$NAME" link "$hostend"
+		fi
+		cable_attach "$hostend" "$bridge"
+	done || return 1
+}
+
+# netns_view NAME: one `ip addr` in the subhost's network namespace: set
+# NET_MACS ("INTERFACE MAC" lines) and ADDRESSES (its global IPv4 and IPv6
+# addresses, space separated).
+netns_view() {
+	local nv_if nv_1 nv_2 nv_rest
+	NET_MACS='' ADDRESSES='' nv_if=''
+	[ -e "/run/netns/$1" ] || return 0
+	while read -r nv_1 nv_2 nv_rest; do
+		case "$nv_1" in
+		[0-9]*:)
+			nv_if=${nv_2%:}
+			nv_if=${nv_if%%@*}
+			;;
+		link/ether) NET_MACS="$NET_MACS$nv_if $nv_2
+" ;;
+		inet | inet6)
+			case " $nv_rest " in
+			*" scope global "*) ADDRESSES="$ADDRESSES${ADDRESSES:+ }$nv_2" ;;
+			esac
+			;;
+		esac
+	done <<ADDR
+$(ip -n "$1" addr show 2>/dev/null)
+ADDR
+}
+
+# cables_describe NAME: set CABLE_LIST to one "HOSTEND BRIDGE SUBHOSTEND
+# MAC" item per cable of a running subhost, ; separated (netns_view first).
+# It sets CABLES and NAME to the subhost's, for cable_each.
+cables_describe() {
+	local kind i hostend bridge value cd_mac cd_if cd_addr
+	state_read "$1" cables || STATE_VALUE=
+	CABLES=$STATE_VALUE NAME=$1 CABLE_LIST=''
+	[ -n "$CABLES" ] || return 0
+	while read -r kind i hostend bridge value; do
+		if [ "$kind" = veth ]; then
+			cd_mac=-
+			while read -r cd_if cd_addr; do
+				[ "$cd_if" != "eth$i" ] || cd_mac=$cd_addr
+			done <<MACS
+$NET_MACS
+MACS
+			CABLE_LIST="$CABLE_LIST${CABLE_LIST:+;}$hostend $bridge eth$i $cd_mac"
+		else
+			CABLE_LIST="$CABLE_LIST${CABLE_LIST:+;}$hostend $bridge eth$i.$value vlan"
+		fi
+	done <<EACH
+$(cable_each)
+EACH
+}

@@ -1,0 +1,178 @@
+# shellcheck shell=sh
+# lib/journal.sh — the undo journal: one "VERB ARGUMENT" line per side
+# effect, appended as it is made (before it is made where a kill in
+# between could orphan it), replayed newest first by undo_all. It lives in
+# the state directory, so a supervisor killed with SIGKILL is cleaned up
+# by the next boot or stop. The only code that writes or reads its lines;
+# overlay-diskfile records its loop devices and mounts through it too.
+#
+# Verbs: netns NAME, link IFACE, ifdown IFACE, cgroup DIR, umount DIR,
+# loop DEVICE.
+
+# journal_append FILE VERB ARG: record one step in the journal FILE.
+journal_append() {
+	printf '%s %s\n' "$2" "$3" >>"$1" ||
+		die "cannot record undo step '$2 $3' in $1"
+}
+
+# journal_forget FILE VERB ARG: drop a step that was undone already.
+journal_forget() {
+	grep -vxF -- "$2 $3" "$1" >"$1.tmp"
+	mv -f -- "$1.tmp" "$1"
+}
+
+# undo_push NAME VERB ARG: record a step in subhost NAME's journal.
+undo_push() {
+	journal_append "$STATE_ROOT/$1/undo" "$2" "$3"
+}
+
+# journal_groups NAME: set JOURNAL_GROUPS to the cgroup directories that
+# NAME's journal lists, one per line (empty without a journal).
+journal_groups() {
+	local verb arg
+	JOURNAL_GROUPS=
+	[ -f "$STATE_ROOT/$1/undo" ] || return 0
+	while read -r verb arg; do
+		[ "$verb" != cgroup ] || JOURNAL_GROUPS="$JOURNAL_GROUPS$arg
+"
+	done <"$STATE_ROOT/$1/undo"
+}
+
+# kill_subhost NAME: end every process of the subhost: its pid 1 (which
+# takes its pid namespace with it) and anything left in its cgroups.
+kill_subhost() {
+	local group old_ifs
+	if subhost_pid1 "$1"; then
+		kill -KILL "$PID1" 2>/dev/null
+	fi
+	journal_groups "$1"
+	old_ifs=$IFS
+	IFS='
+'
+	for group in $JOURNAL_GROUPS; do
+		IFS=$old_ifs
+		cgroup_kill "$group"
+	done
+	IFS=$old_ifs
+}
+
+# undo_all NAME: stop what is left of subhost NAME and undo every recorded
+# side effect, newest first. Safe to run twice.
+undo_all() {
+	kill_subhost "$1"
+	undo_replay "$STATE_ROOT/$1/undo"
+	rm -rf -- "${STATE_ROOT:?}/$1"
+}
+
+# undo_replay FILE: undo the steps recorded in FILE, newest first.
+undo_replay() {
+	local ur_steps ur_line ur_groups verb arg
+	[ -f "$1" ] || return 0
+	ur_steps=
+	while IFS= read -r ur_line; do
+		ur_steps="$ur_line
+$ur_steps"
+	done <"$1"
+	# cgroups go last, all in one: every process is gone by then.
+	ur_groups=
+	while read -r verb arg; do
+		case "$verb" in
+		'') ;;
+		cgroup) ur_groups="$ur_groups$arg
+" ;;
+		*) undo_one "$verb" "$arg" ;;
+		esac
+	done <<STEPS
+$ur_steps
+STEPS
+	[ -z "$ur_groups" ] || cgroup_remove_all "$ur_groups"
+}
+
+undo_one() {
+	local tries
+	case "$1" in
+	netns)
+		if [ -e "/run/netns/$2" ]; then
+			ip netns delete "$2" || warn "cannot delete network namespace $2"
+		fi
+		;;
+	link)
+		if ip link show dev "$2" >/dev/null 2>&1; then
+			ip link delete dev "$2" || warn "cannot delete interface $2"
+		fi
+		;;
+	cgroup) cgroup_remove_all "$2" ;;
+	umount)
+		if mountpoint -q -- "$2"; then
+			umount -l -- "$2" || warn "cannot unmount $2"
+		fi
+		;;
+	ifdown)
+		if command -v ifdown >/dev/null 2>&1; then
+			ifdown --force "$2" >/dev/null 2>&1
+		fi
+		ifupdown_forget "$2"
+		;;
+	loop)
+		if losetup "$2" >/dev/null 2>&1; then
+			losetup -d "$2" || warn "cannot detach $2"
+			# Detaching is lazy while a lazily unmounted user remains: wait
+			# (3 s at most) so that nothing is left when stop returns.
+			tries=0
+			while losetup "$2" >/dev/null 2>&1 && [ "$tries" -lt 60 ]; do
+				sleep 0.05
+				tries=$((tries + 1))
+			done
+		fi
+		;;
+	*) warn "unknown undo step '$1 $2' ignored" ;;
+	esac
+}
+
+# Side effects of `!command` values (overlay-diskfile's loop devices and
+# mounts) happen while the config is read, before the subhost has a state
+# directory: they are recorded in the file named by OVERLAY_BOOT_UNDO, which
+# the supervisor adopts into its journal. Whatever is still there when the
+# command exits was never adopted, and is undone.
+pending_undo_begin() {
+	local pending
+	[ -d "$STATE_ROOT" ] || mkdir -p "$STATE_ROOT" || die "cannot create $STATE_ROOT"
+	# A boot command killed with SIGKILL left its pending file: undo it
+	# once its process is gone.
+	# One named after this process is as old: its pid was reused.
+	for pending in "$STATE_ROOT"/pending.*; do
+		[ -f "$pending" ] || continue
+		if [ "${pending##*.}" = "$$" ] || ! kill -0 "${pending##*.}" 2>/dev/null; then
+			undo_replay "$pending"
+			rm -f -- "$pending"
+		fi
+	done
+	# Named after this process; made by run_bang, as only `!` commands
+	# record anything in it.
+	OVERLAY_BOOT_UNDO=$STATE_ROOT/pending.$$
+	export OVERLAY_BOOT_UNDO
+	trap pending_undo_end EXIT
+	trap 'exit 1' INT TERM HUP
+}
+
+# journal_pending_create: make the pending file before a `!` command runs
+# (when pending_undo_begin named one).
+journal_pending_create() {
+	if [ -n "${OVERLAY_BOOT_UNDO:-}" ] && [ ! -e "$OVERLAY_BOOT_UNDO" ]; then
+		true >"$OVERLAY_BOOT_UNDO" ||
+			die "cannot create the pending undo file $OVERLAY_BOOT_UNDO"
+	fi
+}
+
+pending_undo_end() {
+	[ -e "$OVERLAY_BOOT_UNDO" ] || return 0
+	undo_replay "$OVERLAY_BOOT_UNDO"
+	rm -f -- "$OVERLAY_BOOT_UNDO"
+}
+
+# pending_undo_adopt NAME: move the pending steps into NAME's journal.
+pending_undo_adopt() {
+	[ -s "${OVERLAY_BOOT_UNDO:-}" ] || return 0
+	cat -- "$OVERLAY_BOOT_UNDO" >>"$STATE_ROOT/$1/undo" &&
+		: >"$OVERLAY_BOOT_UNDO" || die "cannot adopt $OVERLAY_BOOT_UNDO"
+}

@@ -1,0 +1,227 @@
+# shellcheck shell=sh
+# lib/mounts.sh — the mount table and the default hooks: one read of
+# mountinfo (mount points, the mounts that hold UPPER and WORK, the cgroup
+# hierarchies), mounts queued as fstab lines and made by one mount(8), and
+# the work of the default PREMOUNT, POSTMOUNT and INIT hooks.
+#
+# The default hooks run in the mount stage's own shell when the config
+# keeps them (a hook process costs as much as what it does); the scripts
+# overlay-premount, overlay-postmount and overlay-init run the same
+# functions for a custom hook that calls them.
+
+# mountinfo_scan [PATH [PATH2 PATH3]]: one read of mountinfo: the cgroup
+# hierarchies into CGROUP_HIER (the boot path asks several times; each
+# read is the same); SCAN_MOUNTED set when PATH is a mount point, and
+# SCAN_MOUNT_2 and SCAN_MOUNT_3 to the ids of the mounts that hold PATH2
+# and PATH3.
+mountinfo_scan() {
+	local scan_1 scan_2 scan_3 scan_len2 scan_len3 id mnt rest ctl c line old_ifs opt
+	CGROUP_HIER=
+	SCAN_MOUNTED='' SCAN_MOUNT_2=- SCAN_MOUNT_3=-
+	scan_1='' scan_2='' scan_3='' scan_len2=0 scan_len3=0
+	# mountinfo has real paths, blanks and backslashes escaped as fstab
+	# has them.
+	if [ -n "${1:-}" ] && real_dir "$1"; then
+		fstab_escape "$REAL_DIR"
+		scan_1=$FSTAB_ESC
+	fi
+	if [ -n "${2:-}" ] && real_dir "$2"; then
+		fstab_escape "$REAL_DIR"
+		scan_2=$FSTAB_ESC
+	fi
+	if [ -n "${3:-}" ] && real_dir "$3"; then
+		fstab_escape "$REAL_DIR"
+		scan_3=$FSTAB_ESC
+	fi
+	while read -r id _ _ _ mnt _ rest; do
+		[ "$mnt" != "$scan_1" ] || SCAN_MOUNTED=1
+		# The longest mount point above a path holds it; a later mount on
+		# the same point is on top.
+		case "$scan_2/" in
+		"${mnt%/}/"*)
+			[ "${#mnt}" -lt "$scan_len2" ] || SCAN_MOUNT_2=$id scan_len2=${#mnt} ;;
+		esac
+		case "$scan_3/" in
+		"${mnt%/}/"*)
+			[ "${#mnt}" -lt "$scan_len3" ] || SCAN_MOUNT_3=$id scan_len3=${#mnt} ;;
+		esac
+		# shellcheck disable=SC2086 # split "TYPE SOURCE SUPEROPTS"
+		set -- ${rest#*- }
+		case "$1" in
+		cgroup2)
+			ctl=
+			if read -r line <"$mnt/cgroup.controllers" 2>/dev/null; then
+				for c in $line; do ctl="$ctl${ctl:+,}$c"; done
+			fi
+			CGROUP_HIER="${CGROUP_HIER}2 $mnt ${ctl:-none}
+"
+			;;
+		cgroup)
+			ctl=
+			old_ifs=$IFS
+			IFS=,
+			for opt in $3; do
+				case "$opt" in
+				rw | ro | name=* | noprefix | clone_children | xattr | release_agent=* | cpuset_v2_mode | nsdelegate) ;;
+				*) ctl="$ctl${ctl:+,}$opt" ;;
+				esac
+			done
+			IFS=$old_ifs
+			[ -z "$ctl" ] || CGROUP_HIER="${CGROUP_HIER}1 $mnt $ctl
+"
+			;;
+		esac
+	done </proc/self/mountinfo
+}
+
+# premount_interfaces: when the subhost has cables and no
+# /etc/network/interfaces of its own, write one in UPPER (lo and a manual
+# stanza per veth cable) so that its networking service brings them up.
+premount_interfaces() {
+	local pi_file pi_i old_ifs layer cable
+	[ -n "$CABLES" ] || return 0
+	[ "$UPPER" != "$LOWER" ] || return 0
+	pi_file=$UPPER/etc/network/interfaces
+	[ -e "$pi_file" ] && return 0
+	# A whiteout (character device 0/0) means the subhost deleted it.
+	[ -c "$pi_file" ] && return 0
+	old_ifs=$IFS
+	IFS=:
+	for layer in $LOWER; do
+		if [ -e "$layer/etc/network/interfaces" ]; then
+			IFS=$old_ifs
+			return 0
+		fi
+	done
+	IFS=$old_ifs
+	[ -d "$UPPER/etc/network" ] || mkdir -p -- "$UPPER/etc/network" || return 1
+	{
+		echo "# written by overlay-premount for subhost $NAME: edit freely"
+		echo "auto lo"
+		echo "iface lo inet loopback"
+		pi_i=0
+		for cable in $CABLES; do
+			case "$cable" in
+			*=.*) continue ;;
+			esac
+			printf '\nauto eth%s\niface eth%s inet manual\n' "$pi_i" "$pi_i"
+			pi_i=$((pi_i + 1))
+		done
+	} >"$pi_file"
+}
+
+# fstab_add SOURCE TARGET TYPE OPTIONS: queue one mount in FSTAB (fstab(5)
+# lines, mounted in order by fstab_mount); blanks and backslashes in the
+# paths are escaped as fstab wants them.
+fstab_add() {
+	local fa_line
+	fstab_escape "$1"
+	fa_line=$FSTAB_ESC
+	fstab_escape "$2"
+	fa_line="$fa_line $FSTAB_ESC $3"
+	fstab_escape "$4"
+	FSTAB="$FSTAB$fa_line $FSTAB_ESC 0 0
+"
+}
+
+# fstab_escape STRING: set FSTAB_ESC to STRING with space, tab and
+# backslash as octal escapes.
+fstab_escape() {
+	local fe_in fe_rest fe_char
+	case "$1" in
+	*[[:blank:]\\]*) ;;
+	*)
+		FSTAB_ESC=$1
+		return 0
+		;;
+	esac
+	fe_in=$1 FSTAB_ESC=
+	while [ -n "$fe_in" ]; do
+		fe_rest=${fe_in#?}
+		fe_char=${fe_in%"$fe_rest"}
+		fe_in=$fe_rest
+		case "$fe_char" in
+		' ') FSTAB_ESC="$FSTAB_ESC\\040" ;;
+		'	') FSTAB_ESC="$FSTAB_ESC\\011" ;;
+		\\) FSTAB_ESC="$FSTAB_ESC\\134" ;;
+		*) FSTAB_ESC=$FSTAB_ESC$fe_char ;;
+		esac
+	done
+}
+
+# fstab_mount FILE: mount what FSTAB holds, in order, with one mount(8)
+# (X-mount.mkdir makes missing mount points); FILE keeps the table.
+fstab_mount() {
+	[ -n "$FSTAB" ] || return 0
+	printf '%s' "$FSTAB" >"$1" || die "cannot write $1"
+	mount -a -T "$1" || die "cannot mount what $1 lists"
+	FSTAB=
+}
+
+# postmount_fstab: queue the default POSTMOUNT mounts: a /dev tmpfs with
+# a private devpts and a /dev/shm tmpfs, sysfs (read-only: the host's
+# kernel; mounted in the subhost's network namespace, so /sys/class/net
+# shows its interfaces), /run as a RAM_SIZE tmpfs with a /run/lock tmpfs,
+# and the host's /etc/adjtime.
+postmount_fstab() {
+	local pm_shm
+	fstab_add dev "$LIVE/dev" tmpfs nosuid,noexec,mode=0755,size=1m,X-mount.mkdir
+	fstab_add devpts "$LIVE/dev/pts" devpts \
+		newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec,X-mount.mkdir
+	pm_shm=1m
+	[ "$RAM_SIZE" = none ] || pm_shm=$RAM_SIZE
+	fstab_add shm "$LIVE/dev/shm" tmpfs "nosuid,nodev,mode=1777,size=$pm_shm,X-mount.mkdir"
+	fstab_add sysfs "$LIVE/sys" sysfs ro,nosuid,nodev,noexec,X-mount.mkdir
+	if [ "$RAM_SIZE" != none ]; then
+		fstab_add run "$LIVE/run" tmpfs "nosuid,nodev,mode=0755,size=$RAM_SIZE,X-mount.mkdir"
+		fstab_add lock "$LIVE/run/lock" tmpfs nosuid,nodev,noexec,mode=1777,size=5m,X-mount.mkdir
+	fi
+	if [ -f /etc/adjtime ] && [ -f "$LIVE/etc/adjtime" ]; then
+		fstab_add /etc/adjtime "$LIVE/etc/adjtime" none bind,ro
+	fi
+}
+
+# postmount_devices: the standard nodes in the /dev tmpfs, copied from the
+# host's in one process (the same devices a mknod of the standard numbers
+# makes; ptmx opens the devpts next to it, the subhost's own), with the
+# links to /proc/self/fd.
+postmount_devices() {
+	local pd_links link
+	pd_links=/dev/fd
+	for link in stdin stdout stderr; do
+		[ -L "/dev/$link" ] && pd_links="$pd_links /dev/$link"
+	done
+	[ -L /dev/fd ] && [ "$pd_links" = "/dev/fd /dev/stdin /dev/stdout /dev/stderr" ] ||
+		pd_links=
+	# shellcheck disable=SC2086 # the host's links, when it has them all
+	cp -a -- /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty \
+		/dev/console /dev/ptmx $pd_links "$LIVE/dev/" || die "cannot copy the standard device nodes"
+	if [ -z "$pd_links" ]; then
+		ln -s /proc/self/fd "$LIVE/dev/fd" &&
+			ln -s /proc/self/fd/0 "$LIVE/dev/stdin" &&
+			ln -s /proc/self/fd/1 "$LIVE/dev/stdout" &&
+			ln -s /proc/self/fd/2 "$LIVE/dev/stderr" || die "cannot create the /dev links"
+	fi
+}
+
+# init_script: print the init script that runs as the subhost's pid 1: it
+# starts the START services in order, then execs the reaper, which
+# announces readiness on fd 7 and stays as pid 1.
+init_script() {
+	local is_hold service
+	is_hold=
+	[ "$START" = none ] && is_hold=" -k"
+	printf '%s\n' "#!/bin/sh" "# init of subhost $NAME, written by overlay-init at boot." \
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+		"export PATH" "cd /" 'start_service() {' '	case "$1" in' \
+		'	/*) "$1" start ;;' '	*)' '		if command -v service >/dev/null 2>&1; then' \
+		'			service "$1" start' '		else' '			"/etc/init.d/$1" start' '		fi' \
+		'		;;' '	esac' '}'
+	for service in $START; do
+		[ "$service" = none ] && continue
+		# The readiness fd is closed for services so that only pid 1 holds it.
+		printf "start_service '%s' 7>&- </dev/null || echo \"init: %s failed to start (exit \$?)\" >&2\n" \
+			"$service" "$service"
+	done
+	printf 'exec %s/reaper -t %s -r 7%s\n' "$SUBHOST_RUNDIR" "$STOP_TIMEOUT" "$is_hold"
+}

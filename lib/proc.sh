@@ -1,0 +1,55 @@
+# shellcheck shell=sh
+# lib/proc.sh — processes: start times read from /proc (to defeat pid
+# reuse), ending what is left of a subhost, and running a command inside
+# a running subhost (its cgroups, namespaces and root).
+
+# proc_starttime PID: the start time of PID in clock ticks since boot
+# (field 22 of /proc/PID/stat), or nothing when PID does not exist.
+proc_starttime() {
+	proc_start "$1" || return 1
+	printf '%s' "$PROC_START"
+}
+
+# proc_start PID: set PROC_START to the start time of PID (PROC_STATE to
+# its state letter, PROC_PPID to its parent); fails when PID does not
+# exist. No subshell.
+proc_start() {
+	local stat_line
+	read -r stat_line 2>/dev/null <"/proc/$1/stat" || return 1
+	# The command name may hold blanks and parentheses: cut after the last ).
+	stat_line=${stat_line##*) }
+	# shellcheck disable=SC2086 # fields are split on purpose
+	set -- $stat_line
+	PROC_STATE=$1 PROC_PPID=$2
+	shift 19
+	PROC_START=$1
+}
+
+# pid_matches PID STARTTIME: PID is still the process that was recorded,
+# and alive (a zombie its parent has not reaped yet is gone).
+pid_matches() {
+	[ -n "$1" ] && [ -n "$2" ] || return 1
+	proc_start "$1" && [ "$PROC_START" = "$2" ] && [ "$PROC_STATE" != Z ] &&
+		[ "$PROC_STATE" != X ]
+}
+
+# run_in_subhost NAME PID1 COMMAND [ARG...]: run COMMAND inside the running
+# subhost: its cgroups, every namespace of its pid 1, its root, with a
+# clean environment. Returns COMMAND's status (128+N for signal N).
+run_in_subhost() {
+	(exec_in_subhost "$@")
+}
+
+# exec_in_subhost NAME PID1 COMMAND [ARG...]: the same, in place of this
+# shell: it joins the cgroups itself, then becomes COMMAND through env
+# and nsenter.
+exec_in_subhost() {
+	local rin_pid
+	cgroup_join "$1"
+	rin_pid=$2
+	shift 2
+	exec env -i HOME=/root TERM="${TERM:-dumb}" \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		nsenter --target "$rin_pid" --mount --uts --ipc --net --pid \
+		--cgroup --time --root --wd -- "$@"
+}
