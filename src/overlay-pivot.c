@@ -26,6 +26,7 @@
 #include "pivot-privs.h"
 #include "pivot-proc.h"
 #include "pivot-squash.h"
+#include "pivot-userns.h"
 #include "pivot-utils.h"
 
 #define PV_VERSION "0.1"
@@ -49,6 +50,8 @@ static void refuse_root_only(const struct pv_config *cfg,
 		return;
 	if (cfg->netns)
 		pv_die("--netns: only root may use it");
+	if (cfg->userns)
+		pv_die("--userns: only root may use it");
 	for (size_t i = 0; i < cfg->nops; i++) {
 		const struct pv_op *op = &cfg->ops[i];
 
@@ -102,7 +105,8 @@ static void child(struct pv_config *cfg, struct pv_privs *pr,
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			pv_die_err(errno, "making / private");
 		reopen_stage(ctx);
-		pv_lower_open(ctx, cfg);
+		if (!cfg->userns)
+			pv_lower_open(ctx, cfg);
 	} else {
 		pv_stage(ctx, 0, 0);
 		if (pr->root)
@@ -181,7 +185,16 @@ int main(int argc, char **argv)
 	if (cfg.netns)
 		enter_netns(cfg.netns, &pr);
 
-	if (pr.setuid) {
+	if (cfg.userns && pr.root) {
+		/* The host's root stages the idmapped sources, then becomes
+		 * root of the user namespace: what follows is owned by it. */
+		if (unshare(CLONE_NEWNS) < 0)
+			pv_die_err(errno, "creating a mount namespace");
+		pv_stage(&ctx, 0, 0);
+		pv_userns_prepare(&ctx, &cfg);
+		pv_userns_enter();
+		staged = true;
+	} else if (pr.setuid) {
 		/* The privileged part: a mount namespace of our own, the
 		 * staging root and the squashfs images. Then the user
 		 * namespace, which locks them all. */

@@ -20,6 +20,7 @@
 #include "pivot-copy.h"
 #include "pivot-privs.h"
 #include "pivot-sys.h"
+#include "pivot-userns.h"
 #include "pivot-utils.h"
 
 #define STAGE_OLD "/oldroot"
@@ -215,8 +216,13 @@ static char *host_abs(struct pv_ctx *ctx, const char *what, const char *p)
 int pv_open_host(struct pv_ctx *ctx, const char *what, const char *path,
 		 int flags, bool need_read)
 {
-	char *abs = host_abs(ctx, what, path);
-	int fd = ctx->oldroot >= 0 ?
+	char *abs;
+	int fd = pv_userns_source(what, path, flags);
+
+	if (fd >= 0)
+		return fd;
+	abs = host_abs(ctx, what, path);
+	fd = ctx->oldroot >= 0 ?
 		 pv_openat2(ctx->oldroot, abs, flags | O_PATH,
 			    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) :
 		 pv_openat2(AT_FDCWD, abs, flags | O_PATH, RESOLVE_NO_MAGICLINKS);
@@ -485,6 +491,11 @@ static int open_user_layer(struct pv_ctx *ctx, const char *what, const char *p)
 	const char *base;
 	int parent, fd;
 
+	fd = pv_userns_layer(what, p);
+	if (fd >= 0) {
+		free(abs);
+		return fd;
+	}
 	/* drop trailing slashes */
 	for (size_t n = strlen(abs); n > 1 && abs[n - 1] == '/'; n--)
 		abs[n - 1] = '\0';
@@ -609,7 +620,7 @@ static void mount_overlay(struct pv_ctx *ctx, const char *what,
 		    fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", wk, 0) < 0)
 			fs_die(fsfd, errno, what, dst);
 	}
-	if (!ctx->root &&
+	if ((!ctx->root || pv_userns_active()) &&
 	    fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
 		fs_die(fsfd, errno, what, dst);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {

@@ -71,6 +71,9 @@ static const char usage_pivot[] =
 "  --netns PATH             enter the network namespace PATH and bring its lo\n"
 "                           up (root only)\n"
 "  --hostname NAME          set the host name (needs --unshare-uts)\n"
+"  --userns FILE            build the root and run COMMAND as root of the user\n"
+"                           namespace FILE, every host source idmapped into\n"
+"                           it (root only)\n"
 "  --pid-file FILE          write the pid of the namespace's first process\n"
 "  --exec-pid1              COMMAND itself is pid 1 (with --unshare-pid)\n"
 "  -h, --help               show this help and exit\n"
@@ -417,7 +420,7 @@ int pv_parse_overlay_spec(struct pv_op *op, const char *spec, char *err,
 
 enum {
 	K_OP = 1, K_ROOT, K_CHDIR, K_UNSHARE, K_NETNS, K_HOSTNAME,
-	K_PIDFILE, K_EXECPID1, K_HELP, K_VERSION, K_MSPEC, K_OSPEC
+	K_PIDFILE, K_EXECPID1, K_HELP, K_VERSION, K_MSPEC, K_OSPEC, K_USERNS
 };
 
 struct optmap {
@@ -452,6 +455,7 @@ static const struct optmap optmap[] = {
 	{ "--unshare-cgroup", K_UNSHARE, 0, CLONE_NEWCGROUP },
 	{ "--netns", K_NETNS, 1, 0 },
 	{ "--hostname", K_HOSTNAME, 1, 0 },
+	{ "--userns", K_USERNS, 1, 0 },
 	{ "--pid-file", K_PIDFILE, 1, 0 },
 	{ "--exec-pid1", K_EXECPID1, 0, 0 },
 	{ "-h", K_HELP, 0, 0 },
@@ -585,6 +589,11 @@ int pv_parse(struct pv_config *cfg, enum pv_personality who, int argc,
 			if (check_path("--netns", args[0], err, errlen) < 0)
 				return -1;
 			cfg->netns = args[0];
+			break;
+		case K_USERNS:
+			if (check_path("--userns", args[0], err, errlen) < 0)
+				return -1;
+			cfg->userns = args[0];
 			break;
 		case K_HOSTNAME: {
 			size_t n = strnlen(args[0], 65);

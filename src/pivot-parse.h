@@ -54,6 +54,7 @@ struct pv_config {
 	const char *chdir;	/* --chdir DIR, or NULL: keep the caller's */
 	const char *hostname;
 	const char *netns;	/* --netns PATH (root only) */
+	const char *userns;	/* --userns FILE (root only): idmapped root */
 	const char *pidfile;
 	int unshare;		/* CLONE_NEW* flags */
 	bool exec_pid1;
