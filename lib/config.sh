@@ -149,13 +149,30 @@ config_finish() {
 	config_defaults
 }
 
+# A `!` command gets this many seconds (OVERLAY_BOOT_BANG_TIMEOUT in the
+# environment sets another); a mount of a disk image needs a
+# few, a hung one must not hang the boot (or the stop waiting for it).
+BANG_TIMEOUT=${OVERLAY_BOOT_BANG_TIMEOUT:-60}
+
 # run_bang KEY VALUE DIR: run the command after the ! in DIR; print its
-# output (the value). The command finds KEY in OVERLAY_BOOT_KEY.
+# output (the value). The command finds KEY in OVERLAY_BOOT_KEY. It holds
+# none of our descriptors beyond its output (fd 9, the subhost's lock,
+# would outlive the boot in anything it leaves running), and it is ended,
+# with whatever it started, after BANG_TIMEOUT seconds.
 run_bang() {
-	local bang_out bang_rc
+	local bang_out bang_rc bang_file
 	journal_pending_create
-	bang_out=$(cd "$3" && OVERLAY_BOOT_KEY=$1 PATH="$LIBDIR:$PATH" sh -c "${2#!}" </dev/null)
+	# Its output goes to a file, not a pipe: a process it leaves in the
+	# background would hold a pipe, and the boot with it.
+	bang_file=$(mktemp) || die "cannot create a temporary file for the command of $1"
+	(cd "$3" && OVERLAY_BOOT_KEY=$1 PATH="$LIBDIR:$PATH" exec \
+		timeout -k 2 "$BANG_TIMEOUT" sh -c "${2#!}" </dev/null >"$bang_file" \
+		3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-)
 	bang_rc=$?
+	bang_out=$(cat -- "$bang_file")
+	rm -f -- "$bang_file"
+	[ "$bang_rc" != 124 ] && [ "$bang_rc" != 137 ] ||
+		conf_error "$(key_line "$1")" "$1" "command '${2#!}' did not finish within $BANG_TIMEOUT s (ended)"
 	[ "$bang_rc" = 0 ] ||
 		conf_error "$(key_line "$1")" "$1" "command '${2#!}' failed (exit $bang_rc)"
 	[ -n "$bang_out" ] ||
