@@ -61,10 +61,51 @@ cable_validate() {
 				conf_error "$cv_line" CABLES "MAC $value is a multicast address" ;;
 			esac
 		fi
+		cable_owner "$hostend"
+		if [ -n "$CABLE_OWNER" ]; then
+			conf_error "$cv_line" CABLES "host end $hostend is $CABLE_OWNER_CABLE of running subhost $CABLE_OWNER (host ends are NAME + index: rename $NAME or $CABLE_OWNER)"
+		fi
 		if [ -e "/sys/class/net/$hostend" ]; then
 			conf_error "$cv_line" CABLES "host end $hostend already exists (remove it, or is $NAME running?)"
 		fi
 	done || exit 1
+}
+
+# cable_owner HOSTEND: set CABLE_OWNER to the other subhost (booted or
+# booting, as its state directory says) whose cables include HOSTEND, and
+# CABLE_OWNER_CABLE to which of its cables it is; both empty when none.
+# Names collide (cable 10 of flc and cable 0 of flc1 are both flc10), and
+# the loser must learn whose link it is before it makes anything.
+cable_owner() {
+	local co_dir co_name co_cables kind i hostend bridge value
+	CABLE_OWNER='' CABLE_OWNER_CABLE=''
+	for co_dir in "$STATE_ROOT"/*/; do
+		co_name=${co_dir%/}
+		co_name=${co_name##*/}
+		[ "$co_name" != "$NAME" ] && [ -f "$co_dir/cables" ] || continue
+		read -r co_cables <"$co_dir/cables" || continue
+		[ -n "$co_cables" ] || continue
+		while read -r kind i hostend bridge value; do
+			if [ "$hostend" = "$1" ]; then
+				CABLE_OWNER=$co_name
+				if [ "$kind" = veth ]; then
+					CABLE_OWNER_CABLE="cable $i"
+				else
+					CABLE_OWNER_CABLE="VLAN $value"
+				fi
+				return 0
+			fi
+		done <<EACH
+$(NAME=$co_name CABLES=$co_cables cable_each)
+EACH
+	done
+}
+
+# cable_owner_says HOSTEND: ": it is cable N of subhost X" when another
+# subhost owns HOSTEND, for an error message; nothing otherwise.
+cable_owner_says() {
+	cable_owner "$1"
+	[ -z "$CABLE_OWNER" ] || printf ': %s is %s of subhost %s' "$1" "$CABLE_OWNER_CABLE" "$CABLE_OWNER"
 }
 
 is_mac() {
@@ -111,8 +152,10 @@ cables_setup() {
 		if [ "$kind" = veth ]; then
 			# Journalled first, so that a kill right after the add is undone.
 			undo_push "$NAME" link "$hostend"
-			ip link add "$hostend" type veth peer name "eth$i" netns "$NAME" ||
-				die "cannot create veth pair $hostend/eth$i"
+			if ! ip link add "$hostend" type veth peer name "eth$i" netns "$NAME"; then
+				undo_retract "$NAME" link "$hostend"
+				die "cannot create veth pair $hostend/eth$i$(cable_owner_says "$hostend")"
+			fi
 			if [ "$value" != - ]; then
 				ip -n "$NAME" link set dev "eth$i" address "$value" ||
 					die "cannot set the address of eth$i to $value"
@@ -128,9 +171,11 @@ cables_setup() {
 				undo_push "$NAME" ifdown "$hostend"
 				continue
 			fi
-			ip link add link "$parent" name "$hostend" type vlan id "$value" ||
-				die "cannot create VLAN $value on $parent (does the kernel have 802.1Q support?)"
 			undo_push "$NAME" link "$hostend"
+			if ! ip link add link "$parent" name "$hostend" type vlan id "$value"; then
+				undo_retract "$NAME" link "$hostend"
+				die "cannot create VLAN $value on $parent (does the kernel have 802.1Q support?)"
+			fi
 		fi
 		cable_attach "$hostend" "$bridge"
 	done || return 1

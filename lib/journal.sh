@@ -26,6 +26,13 @@ undo_push() {
 	journal_append "$STATE_ROOT/$1/undo" "$2" "$3"
 }
 
+# undo_retract NAME VERB ARG: the step recorded before it was made did not
+# happen (the command failed): forget it, so that the undo does not remove
+# what someone else made under the same name.
+undo_retract() {
+	journal_forget "$STATE_ROOT/$1/undo" "$2" "$3"
+}
+
 # journal_groups NAME: set JOURNAL_GROUPS to the cgroup directories that
 # NAME's journal lists, one per line (empty without a journal).
 journal_groups() {
