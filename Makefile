@@ -70,10 +70,20 @@ src/userns-make: src/userns-make.c src/msg.c src/msg.h
 src/ovroot: src/overlay-pivot
 	ln -sf overlay-pivot $@
 
-check: all
+# `make demo`, `make check` and `make bench` first install the Debian
+# packages they need that are missing: the list is the file `packages`,
+# tests/deps installs from it (as root, with apt-get), .ci/run and
+# debian/control's Build-Depends agree with it.
+DEPS = sh tests/deps
+
+check:
+	$(DEPS) build check
+	$(MAKE) all
 	sh tests/run
 
-demo: all
+demo:
+	$(DEPS) build demo
+	$(MAKE) all
 	sh tests/demo
 
 # Installation: commands, library, hooks, helpers, man pages (section 8,
@@ -134,7 +144,9 @@ bench/floor: build/bench/floor.o
 	$(REALCC) -static-pie -nostdlib -o $@ $(PIVOT_CRT_BEGIN) $< \
 		-L$(MUSL_LIB) -lc $(shell $(REALCC) -print-libgcc-file-name) $(PIVOT_CRT_END)
 
-bench: all bench/floor
+bench:
+	$(DEPS) build bench
+	$(MAKE) all bench/floor
 	sh bench/run.sh
 
 .PHONY: bench

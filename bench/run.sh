@@ -13,32 +13,12 @@
 # shellcheck source=bench/lib.sh
 bench_dir=$(dirname "$0")
 . "$bench_dir/lib.sh"
-CACHE=/var/cache/overlay-boot-bench
 OUT=${OUT:-$top/bench/RESULTS.md}
-PEERS="bubblewrap systemd-container lxc tini dumb-init catatonit debootstrap"
-
-missing=
-for p in $PEERS; do
-	dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q ' installed$' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	echo "installing:$missing" >&2
-	# shellcheck disable=SC2086 # the list is split on purpose
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >&2 ||
-		{ apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -q --no-install-recommends $missing >&2; } || exit 1
-fi
-if [ ! -x "$ROOTFS/bin/sh" ]; then
-	mirror=$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit}' \
-		/etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null)
-	suite=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
-	echo "debootstrap --variant=minbase $suite from ${mirror:-http://deb.debian.org/debian} into $ROOTFS" >&2
-	mkdir -p "$CACHE" || exit 1
-	rm -rf "$ROOTFS.tmp"
-	debootstrap --variant=minbase "$suite" "$ROOTFS.tmp" "${mirror:-http://deb.debian.org/debian}" \
-		>"$CACHE/debootstrap.log" 2>&1 && mv "$ROOTFS.tmp" "$ROOTFS" ||
-		{ echo "run.sh: debootstrap failed, see $CACHE/debootstrap.log" >&2; rm -rf "$ROOTFS.tmp"; exit 1; }
-fi
+# the peers and debootstrap (the file `packages`, target bench)
+sh "$top/tests/deps" bench || exit 1
+# the host's release, minbase, made once (tests/debian-root)
+suite=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+sh "$top/tests/debian-root" "$ROOTFS" "$suite" >/dev/null || exit 1
 
 bench_tmp ob-run
 bench_bin
