@@ -164,3 +164,85 @@ except OSError: print("none")' "$1" "$2"
 	[ "$status" -eq 1 ]
 	[ "$output" = "overlay-pivot: --userns: only root may use it" ]
 }
+
+UX="$BATS_TEST_DIRNAME/../src/upper-xattrs"
+
+# view DIR: what a merged tree shows: paths, types and contents.
+view() {
+	(cd "$1" && find . -mindepth 1 | sort | while read -r f; do
+		if [ -f "$f" ]; then echo "$f $(cat "$f")"; else echo "$f $(stat -c %F "$f")"; fi
+	done)
+}
+
+@test "upper-xattrs: a root-mounted UPPER serves a user namespace and back, view unchanged" {
+	make_ns
+	local L=$T/low U=$T/up W=$T/wk M=$T/m
+	mkdir -p "$L/a" "$L/d" "$U" "$W" "$M"
+	echo 1 >"$L/a/f1"; echo 2 >"$L/a/f2"; echo x >"$L/d/x"
+	# as upstream mounts it (the host's root): a whiteout, an opaque
+	# directory, a changed file, and a user's own user.overlay.* attribute
+	run unshare -m --propagation private sh -c '
+		mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" || exit 99
+		rm "$4/a/f1" && rm -r "$4/d" && mkdir "$4/d" && echo n >"$4/d/new" && echo c >"$4/a/f2" &&
+		python3 -c "import os; os.setxattr(\"$4/a/f2\", \"user.overlay.mine\", b\"v\")" &&
+		(cd "$4" && find . -mindepth 1 | sort | while read -r f; do
+			if [ -f "$f" ]; then echo "$f $(cat "$f")"; else echo "$f $(stat -c %F "$f")"; fi
+		done)' sh "$L" "$U" "$W" "$M"
+	echo "root view: $output"
+	[ "$status" -eq 0 ]
+	local before=$output
+	[ "$(xattr "$U/d" trusted.overlay.opaque)" = y ]
+	[ "$("$UX" --mode "$U")" = trusted ]
+	run "$UX" "$U" user
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$("$UX" --mode "$U")" = user ]
+	[ "$(xattr "$U/d" user.overlay.opaque)" = y ]
+	[ "$(xattr "$U/d" trusted.overlay.opaque)" = none ]
+	[ "$(xattr "$U/a/f2" user.overlay.overlay.mine)" = v ]
+	run "$P" --userns "$T/userns" \
+		-o "/,lowerdir=/,upperdir=$T/base/root,workdir=$T/base/work" \
+		-o "/mnt,lowerdir=$L,upperdir=$U,workdir=$W" -- sh -c '
+		cd /mnt && find . -mindepth 1 | sort | while read -r f; do
+			if [ -f "$f" ]; then echo "$f $(cat "$f")"; else echo "$f $(stat -c %F "$f")"; fi
+		done; echo "mine=$(python3 -c "import os; print(os.getxattr(\"/mnt/a/f2\", \"user.overlay.mine\").decode())")"'
+	echo "userns view: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$before
+mine=v" ]
+	# back to the trusted form: the root mount sees the same again
+	run "$UX" "$U" trusted
+	[ "$status" -eq 0 ]
+	[ "$("$UX" --mode "$U")" = trusted ]
+	[ "$(xattr "$U/d" trusted.overlay.opaque)" = y ]
+	[ "$(xattr "$U/a/f2" user.overlay.mine)" = v ]
+	run unshare -m --propagation private sh -c '
+		mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" || exit 99
+		(cd "$4" && find . -mindepth 1 | sort | while read -r f; do
+			if [ -f "$f" ]; then echo "$f $(cat "$f")"; else echo "$f $(stat -c %F "$f")"; fi
+		done)' sh "$L" "$U" "$W" "$M"
+	echo "root view again: $output"
+	[ "$output" = "$before" ]
+}
+
+@test "upper-xattrs: without the conversion, a user namespace would see the deleted directory" {
+	make_ns
+	local L=$T/low U=$T/up W=$T/wk M=$T/m
+	mkdir -p "$L/d" "$U" "$W" "$M"
+	echo x >"$L/d/x"
+	unshare -m --propagation private sh -c '
+		mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" &&
+		rm -r "$4/d" && mkdir "$4/d"' sh "$L" "$U" "$W" "$M"
+	run "$P" --userns "$T/userns" \
+		-o "/,lowerdir=/,upperdir=$T/base/root,workdir=$T/base/work" \
+		-o "/mnt,lowerdir=$L,upperdir=$U,workdir=$W" -- ls /mnt/d
+	echo "unconverted: $output"
+	[ "$output" = x ]
+	"$UX" "$U" user
+	run "$P" --userns "$T/userns" \
+		-o "/,lowerdir=/,upperdir=$T/base/root,workdir=$T/base/work" \
+		-o "/mnt,lowerdir=$L,upperdir=$U,workdir=$W" -- ls /mnt/d
+	echo "converted: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
