@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pivot-caller.h"
+#include "pivot-lower.h"
 #include "pivot-mount.h"
 #include "pivot-ovroot.h"
 #include "pivot-parse.h"
@@ -161,8 +163,8 @@ int main(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : PV_EXIT_FAIL;
 	}
 	if (cfg.pidfile) {
-		pidfd = pv_privs_open_as_caller(&pr, cfg.pidfile, O_WRONLY | O_CREAT |
-						O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+		pidfd = caller_open(cfg.pidfile, O_WRONLY | O_CREAT | O_TRUNC |
+				    O_CLOEXEC | O_NOCTTY, 0644);
 		if (pidfd < 0)
 			pv_die_err(errno, "--pid-file %s", cfg.pidfile);
 	}
@@ -203,7 +205,7 @@ int main(int argc, char **argv)
 			pv_die_err(errno, "creating a mount namespace");
 		pv_stage(&ctx, pr.uid, pr.gid);
 		pv_squash_mount(&ctx, &cfg, &pr);
-		pv_lower_prepare(&ctx, &cfg, &pr);
+		pv_lower_prepare(&ctx, &cfg);
 		pv_pin_layers(&ctx, &cfg);
 		staged = true;
 		pv_privs_enter_userns(&pr, false);

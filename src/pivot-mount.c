@@ -17,8 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "pivot-caller.h"
 #include "pivot-copy.h"
-#include "pivot-privs.h"
 #include "pivot-sys.h"
 #include "pivot-userns.h"
 #include "pivot-utils.h"
@@ -223,30 +223,15 @@ int pv_open_host(struct pv_ctx *ctx, const char *what, const char *path,
 		return fd;
 	abs = host_abs(ctx, what, path);
 	fd = ctx->oldroot >= 0 ?
-		 pv_openat2(ctx->oldroot, abs, flags | O_PATH,
-			    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) :
-		 pv_openat2(AT_FDCWD, abs, flags | O_PATH, RESOLVE_NO_MAGICLINKS);
+		 caller_openat(ctx->oldroot, abs, flags | O_PATH, 0,
+			       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+			       need_read && !ctx->root ? CALLER_READABLE : 0) :
+		 caller_openat(AT_FDCWD, abs, flags | O_PATH, 0,
+			       RESOLVE_NO_MAGICLINKS,
+			       need_read && !ctx->root ? CALLER_READABLE : 0);
 	int err = errno;
 
 	free(abs);
-	if (fd >= 0 && need_read && !ctx->root) {
-		struct stat st;
-		int mode = R_OK;
-
-		if (fstat(fd, &st) < 0) {
-			err = errno;
-			xclose(fd);
-			fd = -1;
-		} else {
-			if (S_ISDIR(st.st_mode))
-				mode |= X_OK;
-			if (faccessat(fd, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0) {
-				err = errno;
-				xclose(fd);
-				fd = -1;
-			}
-		}
-	}
 	if (fd < 0) {
 		if (!ctx->root)
 			pv_die("%s %s: does not exist or is not readable by you",
@@ -459,13 +444,13 @@ static int open_layer_dir(struct pv_ctx *ctx, int dirfd, const char *name,
 	int fd;
 
 	if (create && !ctx->pinning) {
-		if (mkdirat(dirfd, name, 0755) == 0)
+		if (caller_mkdirat(dirfd, name, 0755) == 0)
 			created = true;
 		else if (errno != EEXIST)
 			pv_die_err(errno, "%s %s", what, shown);
 	}
-	fd = pv_openat2(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW,
-			RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+	fd = caller_openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0,
+			   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV, 0);
 	if (fd < 0) {
 		if (errno == ENOENT && ctx->pinning && create) {
 			pin(ctx, -1, false, false, what, shown);
@@ -505,11 +490,11 @@ static int open_user_layer(struct pv_ctx *ctx, const char *what, const char *p)
 		pv_die("%s %s: must end in a directory name", what, p);
 	*slash = '\0';
 	parent = ctx->oldroot >= 0 ?
-		 pv_openat2(ctx->oldroot, slash == abs ? "/" : abs,
-			    O_PATH | O_DIRECTORY,
-			    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) :
-		 pv_openat2(AT_FDCWD, slash == abs ? "/" : abs,
-			    O_PATH | O_DIRECTORY, RESOLVE_NO_MAGICLINKS);
+		 caller_openat(ctx->oldroot, slash == abs ? "/" : abs,
+			       O_PATH | O_DIRECTORY, 0,
+			       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, 0) :
+		 caller_openat(AT_FDCWD, slash == abs ? "/" : abs,
+			       O_PATH | O_DIRECTORY, 0, RESOLVE_NO_MAGICLINKS, 0);
 	if (parent < 0) {
 		if (!ctx->root)
 			pv_die("%s %s: does not exist or is not readable by you",
@@ -548,8 +533,6 @@ void pv_pin_layers(struct pv_ctx *ctx, const struct pv_config *cfg)
 	if (ctx->root)
 		return;
 	ctx->pinning = true;
-	if (ctx->privs)
-		pv_privs_fs_caller(ctx->privs, true);
 	for (size_t i = 0; i < cfg->nops; i++) {
 		const struct pv_op *op = &cfg->ops[i];
 		const char *what = op->type == PV_OP_OVERLAY ? "--overlay" :
@@ -574,8 +557,6 @@ void pv_pin_layers(struct pv_ctx *ctx, const struct pv_config *cfg)
 			xclose(open_user_layer(ctx, "-o workdir", op->work));
 		}
 	}
-	if (ctx->privs)
-		pv_privs_fs_caller(ctx->privs, false);
 	ctx->pinning = false;
 	ctx->pin_used = 0;
 }
@@ -740,8 +721,8 @@ static void op_generic(struct pv_ctx *ctx, const struct pv_op *op)
 	if (!ctx->root)
 		flags |= MS_NOSUID | MS_NODEV;
 	if (src[0] == '/') {
-		s = pv_openat2(ctx->oldroot, src, O_PATH,
-			       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+		s = caller_openat(ctx->oldroot, src, O_PATH, 0,
+				  RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, 0);
 		if (s >= 0) {
 			fdpath(s, sp);
 			src = sp;

@@ -18,10 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pivot-caller.h"
 #include "pivot-utils.h"
 
 struct mnt {
@@ -167,48 +167,23 @@ static void add_op(struct pv_config *cfg, enum pv_op_type type, const char *src,
 	cfg->nops++;
 }
 
-/* mkdir as the caller (file-system ids), ignoring EEXIST. */
-static void mkdir_caller(const struct pv_privs *pr, const char *path)
+/* mkdir as the caller, ignoring EEXIST. */
+static void mkdir_caller(const char *path)
 {
-	int r, err;
-
-	if (pr->setuid) {
-		(void)setfsgid(pr->gid);
-		(void)setfsuid(pr->uid);
-		if ((uid_t)setfsuid((uid_t)-1) != pr->uid)
-			pv_die("cannot take the caller's file-system ids");
-	}
-	r = mkdir(path, 0755);
-	err = errno;
-	if (pr->setuid) {
-		(void)setfsuid(0);
-		(void)setfsgid(0);
-	}
-	if (r < 0 && err != EEXIST)
-		pv_die_err(err, "mkdir %s", path);
+	if (caller_mkdir(path, 0755) < 0 && errno != EEXIST)
+		pv_die_err(errno, "mkdir %s", path);
 }
 
-/* Absolute, symlink-free form of P, resolved with the caller's ids. */
+/* Absolute, symlink-free form of P, resolved as the caller. */
 static char *real_as_caller(const struct pv_privs *pr, const char *what,
 			    const char *p)
 {
-	char *r;
-	int err;
+	char *r = caller_realpath(p);
 
-	if (pr->setuid) {
-		(void)setfsgid(pr->gid);
-		(void)setfsuid(pr->uid);
-	}
-	r = realpath(p, NULL);
-	err = errno;
-	if (pr->setuid) {
-		(void)setfsuid(0);
-		(void)setfsgid(0);
-	}
 	if (!r) {
 		if (!pr->root)
 			pv_die("%s %s: does not exist or is not readable by you", what, p);
-		pv_die_err(err, "%s %s", what, p);
+		pv_die_err(errno, "%s %s", what, p);
 	}
 	return r;
 }
@@ -224,7 +199,7 @@ void pv_ovroot_expand(struct pv_config *cfg, const struct pv_privs *pr,
 
 	(void)cwd;
 	root = real_as_caller(pr, "-r", cfg->ovroot_root);
-	mkdir_caller(pr, cfg->ovroot_dir);
+	mkdir_caller(cfg->ovroot_dir);
 	dir = real_as_caller(pr, "OVERLAYDIR", cfg->ovroot_dir);
 	mounts = pv_xasprintf("%s/mounts", dir);
 
@@ -257,12 +232,12 @@ void pv_ovroot_expand(struct pv_config *cfg, const struct pv_privs *pr,
 			add_op(cfg, PV_OP_BIND, pv_xstrdup(p), pv_xstrdup(rel), NULL);
 			continue;
 		}
-		mkdir_caller(pr, mounts);
+		mkdir_caller(mounts);
 		char *enc = encode(rel + 1);
 		char *sub = pv_xasprintf("%s/%s", mounts, enc);
 
 		free(enc);
-		mkdir_caller(pr, sub);
+		mkdir_caller(sub);
 		add_op(cfg, PV_OP_OVERLAY, pv_xstrdup(p), pv_xstrdup(rel), sub);
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pivot-caller.h"
 #include "pivot-utils.h"
 
 static int capset2(uint32_t eff, uint32_t perm, uint32_t inh)
@@ -86,8 +87,10 @@ void pv_privs_init(struct pv_privs *p)
 	p->setuid = !p->root && (eu != ru || su != ru || eg != rg || sg != rg);
 	if (p->setuid || getauxval(AT_SECURE))
 		drop_unsecure_env();
-	if (!p->setuid)
+	if (!p->setuid) {
+		caller_init(ru, rg, false);
 		return;
+	}
 	/* Nobody may ptrace or core-dump us while we hold privilege. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		pv_die_err(errno, "prctl(PR_SET_DUMPABLE)");
@@ -104,44 +107,7 @@ void pv_privs_init(struct pv_privs *p)
 	}
 	if (eu != 0)
 		pv_die("installed set-user-id but not owned by root");
-}
-
-int pv_privs_open_as_caller(const struct pv_privs *p, const char *file,
-			    int flags, int mode)
-{
-	int fd, err;
-
-	if (!p->setuid)
-		return open(file, flags, mode);
-	/* Check with the caller's file-system ids: setfsuid to a non-zero id
-	 * also clears the file-system capabilities from the effective set. */
-	(void)setfsgid(p->gid);
-	(void)setfsuid(p->uid);
-	if ((uid_t)setfsuid((uid_t)-1) != p->uid ||
-	    (gid_t)setfsgid((gid_t)-1) != p->gid)
-		pv_die("cannot take the caller's file-system ids");
-	fd = open(file, flags, mode);
-	err = errno;
-	(void)setfsuid(0);
-	(void)setfsgid(0);
-	errno = err;
-	return fd;
-}
-
-void pv_privs_fs_caller(const struct pv_privs *p, bool on)
-{
-	if (!p->setuid)
-		return;
-	if (on) {
-		(void)setfsgid(p->gid);
-		(void)setfsuid(p->uid);
-		if ((uid_t)setfsuid((uid_t)-1) != p->uid ||
-		    (gid_t)setfsgid((gid_t)-1) != p->gid)
-			pv_die("cannot take the caller's file-system ids");
-	} else {
-		(void)setfsuid(0);
-		(void)setfsgid(0);
-	}
+	caller_init(ru, rg, true);
 }
 
 static int write_at(const char *path, const char *s)
@@ -257,6 +223,7 @@ void pv_privs_enter_userns(struct pv_privs *p, bool with_mntns)
 	} else {
 		write_own_maps(p);
 	}
+	caller_entered_userns();
 }
 
 static int last_cap(void)

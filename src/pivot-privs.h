@@ -30,14 +30,6 @@ void pv_privs_fork_mapper(struct pv_privs *p);
  * uid and gid, nothing else. */
 void pv_privs_enter_userns(struct pv_privs *p, bool with_mntns);
 
-/* Open FILE for the pid file with the caller's permissions. */
-int pv_privs_open_as_caller(const struct pv_privs *p, const char *file,
-			    int flags, int mode);
-
-/* setuid mode: switch the file-system ids to the caller's (ON) and back.
- * A non-zero fsuid also clears the file-system capabilities. */
-void pv_privs_fs_caller(const struct pv_privs *p, bool on);
-
 /* Non-root caller, right before the command: drop every capability set,
  * lock the securebits, set no_new_privs, and verify. Dies on failure. */
 void pv_privs_drop(const struct pv_privs *p);

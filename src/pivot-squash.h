@@ -19,15 +19,4 @@ void pv_squash_mount(struct pv_ctx *ctx, const struct pv_config *cfg,
 /* Open the mounted images' roots (after any namespace change). */
 void pv_squash_open(struct pv_ctx *ctx, const struct pv_config *cfg);
 
-/* setuid mode, privileged phase: open every overlay lower layer of CFG
- * with the caller's permissions and attach a clone of it, without the
- * mounts below it, read-only, nosuid, nodev, at /sq/lN (the user
- * namespace would refuse an overlay over a mount with locked mounts below
- * it). */
-void pv_lower_prepare(struct pv_ctx *ctx, const struct pv_config *cfg,
-		      const struct pv_privs *p);
-
-/* Open the prepared lower layers (after any namespace change). */
-void pv_lower_open(struct pv_ctx *ctx, const struct pv_config *cfg);
-
 #endif
