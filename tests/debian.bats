@@ -14,17 +14,12 @@
 # addresses, in namespaces the test made.
 
 load helpers
+load netns
 
 setup_file() {
 	DEBIAN_ROOT=$(sh "$BATS_TEST_DIRNAME/debian-root") || return 1
 	export DEBIAN_ROOT
 }
-
-# The test's network: a namespace with a bridge at 10.213.0.1/24.
-TNET=obt-dbn-$$
-BRIDGE=obtbr0
-PEER=10.213.0.1
-ADDR=10.213.0.2
 
 teardown_test() {
 	local name
@@ -33,15 +28,6 @@ teardown_test() {
 	done
 	if [ -e "/run/netns/$TNET" ]; then ip netns delete "$TNET"; fi
 	true
-}
-
-# test_net: make the test's network namespace and its bridge.
-test_net() {
-	ip netns add "$TNET" &&
-		ip -n "$TNET" link set lo up &&
-		ip -n "$TNET" link add "$BRIDGE" type bridge &&
-		ip -n "$TNET" addr add "$PEER/24" dev "$BRIDGE" &&
-		ip -n "$TNET" link set "$BRIDGE" up
 }
 
 # debian_subhost NAME KEY=VALUE...: a subhost directory whose config is
@@ -86,22 +72,6 @@ mta_subhost() {
 	printf '%s\n' "auto lo" "iface lo inet loopback" "auto eth0" "iface eth0 inet static" \
 		"	address $ADDR/24" >"${CONF%/*}/root/etc/network/interfaces"
 	echo "@reboot root echo ran >/var/tmp/obt-cron-ran" >"${CONF%/*}/root/etc/cron.d/obt"
-}
-
-# tboot CONF: overlay-boot in the test's network namespace, where the
-# bridge is, which must succeed. It runs in a mount namespace of its own
-# with a sysfs of that network namespace on /sys (as `ip netns exec`
-# does), the cgroup mounts moved over onto it, and /run/netns still shared
-# with the host's.
-tboot() {
-	mkdir -p "$BATS_TEST_TMPDIR/cg"
-	run nsenter --net="/run/netns/$TNET" unshare -m --propagation unchanged sh -c '
-		mount --rbind /sys/fs/cgroup "$1" && mount -t sysfs sysfs /sys &&
-		mount --move "$1" /sys/fs/cgroup || exit 1
-		shift
-		exec "$@"' sh "$BATS_TEST_TMPDIR/cg" "$TOP/overlay-boot" "$1"
-	echo "overlay-boot: $status: $output"
-	[ "$status" -eq 0 ]
 }
 
 # tssh ADDRESS COMMAND: ssh as root with the test's key, from the test's
