@@ -302,7 +302,7 @@ zombies_in() {
 @test "reaper: while stopping, waits for processes that joined with setns, not only its children" {
 	start_ns 'exec "$R" -k -t 5 -r 3'
 	# not a child of the reaper: its parent is nsenter, on the host side
-	nsenter -t "$PID1" -p -m sh -c \
+	nsenter -t "$PID1" -p -m --root sh -c \
 		'trap "sleep 0.5; echo finished >$0; exit 0" TERM; while :; do sleep 0.1; done' \
 		"$BATS_TEST_TMPDIR/got" &
 	nspid=$!
