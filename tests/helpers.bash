@@ -66,6 +66,7 @@ setup() {
 }
 
 teardown() {
+	run_when_finished
 	if declare -F teardown_test >/dev/null; then teardown_test; fi
 	local after procs i
 	for i in $(seq 1 40); do
@@ -162,4 +163,91 @@ stop() {
 # go NAME COMMAND...: output of a command run inside.
 go() {
 	"$TOP/overlay-go" "$@"
+}
+
+# ------------------------------------------------------------ assertions
+# Each prints what it saw when it fails (bats shows it with the failure).
+
+# when_finished COMMAND...: run COMMAND at the end of the test, pass or
+# fail, before the leak check (newest first); register it where the
+# thing it undoes is made, as git's test_when_finished.
+WHEN_FINISHED=()
+when_finished() {
+	local quoted
+	printf -v quoted '%q ' "$@"
+	WHEN_FINISHED=("$quoted" "${WHEN_FINISHED[@]}")
+}
+
+run_when_finished() {
+	local cmd
+	for cmd in "${WHEN_FINISHED[@]}"; do
+		eval "$cmd" >/dev/null 2>&1 || true
+	done
+	WHEN_FINISHED=()
+}
+
+# wait_until COMMAND...: retry COMMAND for up to 5 s (a bound, not a
+# timing assertion); fails saying what it waited for.
+wait_until() {
+	local i
+	for i in $(seq 1 100); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# assert_status N: the last `run` exited with N.
+assert_status() {
+	[ "$status" -eq "$1" ] && return 0
+	printf 'expected exit status %s, got %s; output:\n%s\n' "$1" "$status" "$output" >&2
+	return 1
+}
+
+# assert_output_has TEXT: the last `run`'s output contains TEXT.
+assert_output_has() {
+	[[ "$output" == *"$1"* ]] && return 0
+	printf 'expected the output to contain: %s\noutput was:\n%s\n' "$1" "$output" >&2
+	return 1
+}
+
+# assert_output_lacks TEXT: the last `run`'s output does not contain TEXT.
+assert_output_lacks() {
+	[[ "$output" != *"$1"* ]] && return 0
+	printf 'expected the output not to contain: %s\noutput was:\n%s\n' "$1" "$output" >&2
+	return 1
+}
+
+# assert_equal EXPECTED ACTUAL [WHAT]
+assert_equal() {
+	[ "$1" = "$2" ] && return 0
+	printf '%sexpected: %s\n     got: %s\n' "${3:+$3: }" "$1" "$2" >&2
+	return 1
+}
+
+# assert_file_has FILE TEXT: FILE exists and contains TEXT.
+assert_file_has() {
+	if [ ! -e "$1" ]; then
+		printf '%s: no such file (expected it to contain: %s)\n' "$1" "$2" >&2
+		return 1
+	fi
+	grep -qF -- "$2" "$1" && return 0
+	printf '%s does not contain: %s\nit holds:\n' "$1" "$2" >&2
+	head -n 40 "$1" >&2
+	return 1
+}
+
+# assert_exists PATH / assert_missing PATH
+assert_exists() {
+	[ -e "$1" ] || [ -L "$1" ] && return 0
+	printf '%s: expected to exist, it does not\n' "$1" >&2
+	return 1
+}
+
+assert_missing() {
+	[ ! -e "$1" ] && [ ! -L "$1" ] && return 0
+	printf '%s: expected not to exist; it is:\n' "$1" >&2
+	ls -ld -- "$1" >&2
+	return 1
 }
