@@ -32,20 +32,32 @@ if [ -z "${__init_d_script_name:-}" ]; then
 	exec /lib/init/init-d-script "$script" "$@"
 fi
 
+# init-d-script's variables.
+# shellcheck disable=SC2034 # read by init-d-script, which sources this
 DESC="subhosts"
 NAME=subhosts
+# shellcheck disable=SC2034 # read by init-d-script
 PIDFILE=none
 SUBHOSTS_CONF=${SUBHOSTS_CONF:-/etc/subhosts.conf}
-STATE_ROOT=/run/overlay-boot
 
-# The commands: next to this script in a source tree, else /usr/sbin.
+# The commands and the library: next to this script in a source tree,
+# else /usr/sbin and /usr/lib/overlay-boot.
 SUBHOSTS_SBIN=$(readlink -f -- "$__init_d_script_name")
 SUBHOSTS_SBIN=${SUBHOSTS_SBIN%/*}
+LIBDIR=$SUBHOSTS_SBIN
 if [ ! -f "$SUBHOSTS_SBIN/functions" ] || [ ! -x "$SUBHOSTS_SBIN/overlay-boot" ]; then
 	SUBHOSTS_SBIN=/usr/sbin
+	LIBDIR=/usr/lib/overlay-boot
 fi
 # init-d-script does nothing when this is missing (package removed).
+# shellcheck disable=SC2034 # read by init-d-script
 DAEMON=$SUBHOSTS_SBIN/overlay-boot
+# The state of subhosts is read as every command reads it. The library
+# never sets NAME (init-d-script's) unless asked to find a subhost.
+if [ -f "$LIBDIR/functions" ]; then
+	# shellcheck source=functions
+	. "$LIBDIR/functions"
+fi
 
 # say MESSAGE: report one result on the console and, when there is one,
 # to syslog.
@@ -61,42 +73,29 @@ indent() {
 	[ -z "$1" ] || printf '%s\n' "$1" | sed 's/^/    /'
 }
 
-# subhosts_list: the config files listed in SUBHOSTS_CONF, in order
-# (comments and blank lines dropped).
-subhosts_list() {
-	sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//; /^$/d' "$SUBHOSTS_CONF"
-}
-
-# state_name_of CONF: the name of the subhost that has state from the
-# config file CONF (absolute, resolved), if any.
-state_name_of() {
-	for dir in "$STATE_ROOT"/*/; do
-		[ -f "${dir}conf" ] || continue
-		[ "$(cat "${dir}conf" 2>/dev/null)" = "$1" ] || continue
-		dir=${dir%/}
-		echo "${dir##*/}"
-		return 0
-	done
-	return 1
-}
-
-# is_up NAME: a supervisor holds the lock of NAME.
-is_up() {
-	[ -e "$STATE_ROOT/$1.lock" ] && ! flock -n "$STATE_ROOT/$1.lock" true
+# listed_name CONF: set LISTED_NAME to the subhost that has state from
+# the config file CONF (resolved as overlay-boot resolves it), if any.
+listed_name() {
+	local canon
+	LISTED_NAME=
+	canon=$(readlink -f -- "$1") || return 1
+	state_name_of "$canon" || return 1
+	LISTED_NAME=$STATE_NAME
 }
 
 do_start_override() {
-	if [ ! -r "$SUBHOSTS_CONF" ]; then
+	local failed conf out rc
+	if ! boot_list "$SUBHOSTS_CONF"; then
 		say "cannot read $SUBHOSTS_CONF: no subhost started"
 		return 0
 	fi
-	list=$(subhosts_list)
-	if [ -z "$list" ]; then
+	if [ -z "$BOOT_LIST" ]; then
 		say "no subhost listed in $SUBHOSTS_CONF"
 		return 0
 	fi
 	failed=0
 	while IFS= read -r conf; do
+		[ -n "$conf" ] || continue
 		case "$conf" in
 		/*) ;;
 		*)
@@ -105,10 +104,14 @@ do_start_override() {
 			continue
 			;;
 		esac
-		canon=$(readlink -f -- "$conf") || canon=$conf
-		if name=$(state_name_of "$canon") && is_up "$name"; then
-			say "$name ($conf) is already running"
-			continue
+		if listed_name "$conf"; then
+			subhost_status "$LISTED_NAME"
+			case "$SUBHOST_STATE" in
+			running | starting | stopping)
+				say "$LISTED_NAME ($conf) is already running"
+				continue
+				;;
+			esac
 		fi
 		out=$("$SUBHOSTS_SBIN/overlay-boot" "$conf" 2>&1 </dev/null)
 		rc=$?
@@ -120,13 +123,14 @@ do_start_override() {
 		fi
 		indent "$out"
 	done <<LIST
-$list
+$BOOT_LIST
 LIST
 	return "$failed"
 }
 
-# stop_one NAME|CONF
+# stop_one NAME: overlay-stop it; sets failed on failure.
 stop_one() {
+	local out rc
 	out=$("$SUBHOSTS_SBIN/overlay-stop" "$1" 2>&1 </dev/null)
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
@@ -139,25 +143,30 @@ stop_one() {
 }
 
 do_stop_override() {
+	local failed stopped reversed conf name
 	failed=0
 	stopped=0
-	if [ -r "$SUBHOSTS_CONF" ]; then
-		list=$(subhosts_list | tac)
+	if boot_list "$SUBHOSTS_CONF"; then
+		reversed=
+		while IFS= read -r conf; do
+			[ -z "$conf" ] || reversed="$conf
+$reversed"
+		done <<LIST
+$BOOT_LIST
+LIST
 		while IFS= read -r conf; do
 			[ -n "$conf" ] || continue
-			canon=$(readlink -f -- "$conf") || continue
-			name=$(state_name_of "$canon") || continue
-			stop_one "$name"
+			listed_name "$conf" || continue
+			stop_one "$LISTED_NAME"
 			stopped=$((stopped + 1))
 		done <<LIST
-$list
+$reversed
 LIST
 	fi
 	# Then every other subhost, started by hand or from another list.
-	for dir in "$STATE_ROOT"/*/; do
-		[ -d "$dir" ] || continue
-		dir=${dir%/}
-		stop_one "${dir##*/}"
+	state_names
+	for name in $STATE_NAMES; do
+		stop_one "$name"
 		stopped=$((stopped + 1))
 	done
 	[ "$stopped" -gt 0 ] || say "no subhost is running"
@@ -165,18 +174,21 @@ LIST
 }
 
 do_status_override() {
+	local out missing conf states
 	out=$(SUBHOSTS_CONF=$SUBHOSTS_CONF "$SUBHOSTS_SBIN/overlay-list" 2>&1) || {
 		indent "$out"
 		return 4
 	}
 	printf '%s\n' "$out"
 	missing=0
-	if [ -r "$SUBHOSTS_CONF" ]; then
-		for conf in $(subhosts_list); do
-			[ -f "$conf" ] && continue
+	if boot_list "$SUBHOSTS_CONF"; then
+		while IFS= read -r conf; do
+			[ -n "$conf" ] && [ ! -f "$conf" ] || continue
 			echo "$conf: no such config file"
 			missing=1
-		done
+		done <<LIST
+$BOOT_LIST
+LIST
 	fi
 	states=$(printf '%s\n' "$out" | awk 'NR > 1 { printf " %s", $2 }')
 	case "$states " in

@@ -5,16 +5,6 @@
 # them, and removing them. The hierarchies come from mountinfo_scan
 # (lib/mounts.sh), never from an assumed path.
 
-# cgroup_hierarchies: print "TYPE MOUNTPOINT CONTROLLERS" for every cgroup
-# hierarchy mounted here (from mountinfo, never an assumed path). TYPE is
-# 1 or 2; CONTROLLERS is comma separated.
-cgroup_hierarchies() {
-	if [ -z "${CGROUP_HIER:-}" ]; then
-		mountinfo_scan
-	fi
-	printf '%s' "$CGROUP_HIER"
-}
-
 # cgroup_for CONTROLLER: set CG_TYPE and CG_MNT to the hierarchy that
 # offers CONTROLLER: v2 when it is there, else its v1 hierarchy (both
 # empty when none does).

@@ -1,10 +1,49 @@
 # shellcheck shell=sh
-# lib/config.sh — the config file: its keys, the parser (the file is read,
-# never sourced), `!command` values, defaults, SHARE specs and the export
-# of the configuration to hooks. Validation of the values is in
-# lib/validate.sh.
+# lib/config.sh — the config file: the key table, the parser (the file is
+# read, never sourced), the two steps of reading it (the name alone, then
+# the rest), `!command` values, defaults, SHARE specs and the export of
+# the configuration to hooks. Validation of the values, driven by the same
+# table, is in lib/validate.sh.
 
-CONFIG_KEYS="BASE NAME LOWER UPPER WORK LIVE CABLES START PREMOUNT POSTMOUNT INIT RAM_SIZE SHARE LOG MEMORY_MAX CPU_MAX PIDS_MAX STOP_TIMEOUT"
+# The key table: one line per key, in the order of the man page.
+#   KEY  KIND  FLAGS  DEFAULT...
+# KIND says how the value is checked (lib/validate.sh) and whether it is a
+# path made absolute relative to BASE. FLAGS: req (must be given), rep
+# (may repeat: every line counts, none is empty), empty (may be set to
+# nothing), - (none: a key given with no value is an error). DEFAULT is
+# the rest of the line, - for none; $LIBDIR and $NAME expand in it.
+CONFIG_TABLE='BASE         base      req    -
+NAME         name      -      -
+LOWER        layers    -      /
+UPPER        upper     -      root
+WORK         work      -      work
+LIVE         dir       -      live
+CABLES       cables    empty  -
+START        services  empty  networking ssh
+PREMOUNT     hook      -      $LIBDIR/overlay-premount
+POSTMOUNT    hook      -      $LIBDIR/overlay-postmount
+INIT         hook      -      $LIBDIR/overlay-init
+RAM_SIZE     ramsize   -      50M
+SHARE        shares    rep    -
+LOG          file      -      /var/log/overlay-boot/$NAME.log
+MEMORY_MAX   size      empty  -
+CPU_MAX      cpu       empty  -
+PIDS_MAX     count     empty  -
+STOP_TIMEOUT seconds   -      10'
+
+# config_table_load: CONFIG_KEYS (every key, in order) and CONFIG_REPEAT
+# (the keys that may repeat) from the table; run once, as this is sourced.
+config_table_load() {
+	local key flags
+	CONFIG_KEYS='' CONFIG_REPEAT=''
+	while read -r key _ flags _; do
+		CONFIG_KEYS="$CONFIG_KEYS${CONFIG_KEYS:+ }$key"
+		[ "$flags" != rep ] || CONFIG_REPEAT="$CONFIG_REPEAT $key"
+	done <<TABLE
+$CONFIG_TABLE
+TABLE
+}
+config_table_load
 
 # is_config_key KEY: true when KEY is one of CONFIG_KEYS.
 is_config_key() {
@@ -15,11 +54,12 @@ is_config_key() {
 }
 
 # conf_error LINE KEY MESSAGE
+# (a NAME from the command line has neither CONF nor LINE).
 conf_error() {
 	if [ -n "$1" ]; then
 		die "$CONF:$1: $2: $3"
 	fi
-	die "$CONF: $2: $3"
+	die "${CONF:+$CONF: }$2: $3"
 }
 
 # key_line KEY: the line number where KEY was set (empty for defaults).
@@ -34,11 +74,12 @@ trim() {
 	TRIMMED=${TRIMMED%"${TRIMMED##*[![:space:]]}"}
 }
 
-# read_config CONF: parse CONF (never source it) into the CONFIG_KEYS
-# variables, with defaults, paths made absolute and `!command` values
-# replaced by their output. Sets CONF to the absolute config path.
-read_config() {
-	local rc_dir rc_file confdir key value lineno cr line stripped
+# config_parse CONF: read CONF (never source it) into the key variables,
+# LINE_KEY (where each was set) and SET_KEY (1 when it was); nothing runs.
+# Sets CONF to the absolute config path and BANG_KEYS to the keys whose
+# value is a `!command`.
+config_parse() {
+	local rc_dir rc_file key value lineno cr line
 	[ -n "$1" ] || usage_error "no config file given"
 	[ -e "$1" ] || die "$1: no such config file"
 	[ -f "$1" ] || die "$1: not a regular file"
@@ -53,15 +94,11 @@ read_config() {
 		real_dir "${rc_dir:-/}" || die "$1: cannot resolve path"
 		CONF=${REAL_DIR%/}/$rc_file
 	fi
-	confdir=${CONF%/*}
-	[ -n "$confdir" ] || confdir=/
 	for key in $CONFIG_KEYS; do
 		eval "$key=; LINE_$key=; SET_$key="
 	done
-	SHARE=
 	lineno=0
 	cr=
-	# Values that begin with ! run later, once BASE is known.
 	BANG_KEYS=
 	while IFS= read -r line || [ -n "$line" ]; do
 		lineno=$((lineno + 1))
@@ -75,15 +112,15 @@ read_config() {
 			;;
 		esac
 		trim "$line"
-		stripped=$TRIMMED
-		case "$stripped" in
+		line=$TRIMMED
+		case "$line" in
 		'' | '#'*) continue ;;
 		*=*) ;;
-		*) die "$CONF:$lineno: not a KEY=VALUE line: $stripped" ;;
+		*) die "$CONF:$lineno: not a KEY=VALUE line: $line" ;;
 		esac
-		trim "${stripped%%=*}"
+		trim "${line%%=*}"
 		key=$TRIMMED
-		trim "${stripped#*=}"
+		trim "${line#*=}"
 		value=$TRIMMED
 		case "$key" in
 		'' | [0-9]* | *[!A-Za-z0-9_]*)
@@ -100,11 +137,10 @@ read_config() {
 		\"*\") [ ${#value} -ge 2 ] && value=${value#\"} && value=${value%\"} ;;
 		\'*\') [ ${#value} -ge 2 ] && value=${value#\'} && value=${value%\'} ;;
 		esac
-		if [ "$key" = SHARE ]; then
-			[ -n "$value" ] || conf_error "$lineno" SHARE "empty value"
-			SHARE="$SHARE$value
-"
-			LINE_SHARE=$lineno
+		if config_key_repeats "$key"; then
+			[ -n "$value" ] || conf_error "$lineno" "$key" "empty value"
+			eval "$key=\"\$$key\$value
+\"; LINE_$key=\$lineno; SET_$key=1"
 			continue
 		fi
 		eval "$key=\$value; LINE_$key=\$lineno; SET_$key=1"
@@ -112,6 +148,25 @@ read_config() {
 		!*) BANG_KEYS="$BANG_KEYS $key" ;;
 		esac
 	done <"$CONF"
+}
+
+# config_key_repeats KEY: KEY may be given more than once (rep).
+config_key_repeats() {
+	case "$CONFIG_REPEAT " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# config_read_name CONF: the first step of reading a config: parse it,
+# settle BASE and NAME (running their `!` commands, and no other), and
+# validate NAME. Finding a subhost by its config needs no more; a boot
+# takes the subhost's lock before config_finish runs anything else.
+config_read_name() {
+	local confdir
+	config_parse "$1"
+	confdir=${CONF%/*}
+	[ -n "$confdir" ] || confdir=/
 	[ -n "$SET_BASE" ] || die "$CONF: BASE: missing (required)"
 	[ -n "$BASE" ] || conf_error "$LINE_BASE" BASE "empty value"
 	case " $BANG_KEYS " in
@@ -131,22 +186,81 @@ read_config() {
 		NAME=${NAME%.conf}
 	fi
 	[ -n "$NAME" ] || conf_error "$LINE_NAME" NAME "empty value"
-	# Finding a subhost by its config needs its NAME only: no other
-	# command (a disk image mount, say) runs; config_finish does the rest.
-	[ -n "${CONFIG_NAME_ONLY:-}" ] || config_finish
+	check_name "$NAME" "$LINE_NAME"
 }
 
-# config_finish: after read_config with CONFIG_NAME_ONLY, run the other
-# `!command` values and complete the configuration with its defaults.
+# config_finish: the second step, after config_read_name: run the other
+# `!command` values, refuse empty values, and complete the configuration
+# with its defaults, paths made absolute relative to BASE.
 config_finish() {
-	local key value
+	local key kind flags default value
 	for key in $BANG_KEYS; do
 		case "$key" in BASE | NAME) continue ;; esac
 		eval "value=\$$key"
 		value=$(run_bang "$key" "$value" "$BASE") || exit 1
 		eval "$key=\$value"
 	done
-	config_defaults
+	while read -r key kind flags default; do
+		case "$kind" in base | name) continue ;; esac
+		eval "value=\$$key"
+		if [ -z "$value" ]; then
+			if eval "[ -n \"\$SET_$key\" ]"; then
+				# A key that names a path, a hook or a number cannot be
+				# set to nothing (an empty UPPER would become BASE itself).
+				[ "$flags" = empty ] || conf_error "$(key_line "$key")" "$key" "empty value"
+			elif [ "$default" != - ]; then
+				config_default "$key" "$default"
+				value=$CONFIG_DEFAULT
+			fi
+		fi
+		case "$kind" in
+		upper | work | dir | file) abs_path "$value" "$BASE" && value=$ABS_PATH ;;
+		layers) config_abs_layers "$value" && value=$ABS_PATH ;;
+		hook)
+			case "$value" in
+			*/*) abs_path "$value" "$BASE" && value=$ABS_PATH ;;
+			esac
+			;;
+		esac
+		eval "$key=\$value"
+	done <<TABLE
+$CONFIG_TABLE
+TABLE
+}
+
+# config_default KEY DEFAULT: set CONFIG_DEFAULT to KEY's default from the
+# table, $LIBDIR and $NAME expanded (no eval: LIBDIR is any path). WORK's
+# default is beside an UPPER made by a command (overlay-diskfile).
+config_default() {
+	CONFIG_DEFAULT=$2
+	case "$CONFIG_DEFAULT" in
+	'$LIBDIR'*) CONFIG_DEFAULT=$LIBDIR${CONFIG_DEFAULT#\$LIBDIR} ;;
+	esac
+	case "$CONFIG_DEFAULT" in
+	*'$NAME'*) CONFIG_DEFAULT=${CONFIG_DEFAULT%%\$NAME*}$NAME${CONFIG_DEFAULT#*\$NAME} ;;
+	esac
+	if [ "$1" = WORK ]; then
+		case " $BANG_KEYS :$UPPER" in
+		*" UPPER "*:*/*) CONFIG_DEFAULT=${UPPER%/*}/work ;;
+		esac
+	fi
+}
+
+# config_abs_layers LOWER: set ABS_PATH to the :-separated layers, each
+# made absolute relative to BASE.
+config_abs_layers() {
+	local lower_abs old_ifs layer
+	lower_abs=
+	old_ifs=$IFS
+	IFS=:
+	for layer in $1; do
+		IFS=$old_ifs
+		[ -n "$layer" ] || conf_error "$LINE_LOWER" LOWER "empty layer in '$1'"
+		abs_path "$layer" "$BASE"
+		lower_abs="$lower_abs${lower_abs:+:}$ABS_PATH"
+	done
+	IFS=$old_ifs
+	ABS_PATH=$lower_abs
 }
 
 # A `!` command gets this many seconds (OVERLAY_BOOT_BANG_TIMEOUT in the
@@ -180,58 +294,34 @@ run_bang() {
 	printf '%s' "$bang_out"
 }
 
-config_defaults() {
-	local key value cd_set cd_value lower_abs old_ifs layer
-	# Keys that name a path, a hook or a number cannot be set to nothing
-	# (an empty UPPER would silently become BASE itself).
-	for key in NAME LOWER UPPER WORK LIVE RAM_SIZE STOP_TIMEOUT LOG PREMOUNT POSTMOUNT INIT; do
-		eval "cd_set=\$SET_$key cd_value=\$$key"
-		if [ -n "$cd_set" ] && [ -z "$cd_value" ]; then
-			conf_error "$(key_line "$key")" "$key" "empty value"
-		fi
-	done
-	[ -n "$SET_LOWER" ] || LOWER=/
-	[ -n "$SET_UPPER" ] || UPPER=root
-	if [ -z "$SET_WORK" ]; then
-		WORK=work
-		# An UPPER made by a command (overlay-diskfile) has WORK beside it.
-		case " $BANG_KEYS :$UPPER" in
-		*" UPPER "*:*/*) WORK=${UPPER%/*}/work ;;
-		esac
+# config_name_of CONF: print the NAME of CONF as the parser reads it
+# (quotes removed; the file name without .conf when there is no NAME),
+# running nothing; fails when NAME is a `!command`. Run it in $(...): it
+# sets every key variable.
+config_name_of() {
+	config_parse "$1" 2>/dev/null
+	case "$NAME" in
+	!*) return 1 ;;
+	esac
+	if [ -z "$SET_NAME" ]; then
+		NAME=${CONF##*/}
+		NAME=${NAME%.conf}
 	fi
-	[ -n "$SET_LIVE" ] || LIVE=live
-	[ -n "$SET_START" ] || START="networking ssh"
-	[ -n "$SET_RAM_SIZE" ] || RAM_SIZE=50M
-	[ -n "$SET_STOP_TIMEOUT" ] || STOP_TIMEOUT=10
-	[ -n "$SET_PREMOUNT" ] || PREMOUNT=$LIBDIR/overlay-premount
-	[ -n "$SET_POSTMOUNT" ] || POSTMOUNT=$LIBDIR/overlay-postmount
-	[ -n "$SET_INIT" ] || INIT=$LIBDIR/overlay-init
-	lower_abs=
-	old_ifs=$IFS
-	IFS=:
-	for layer in $LOWER; do
-		IFS=$old_ifs
-		[ -n "$layer" ] || conf_error "$LINE_LOWER" LOWER "empty layer in '$LOWER'"
-		abs_path "$layer" "$BASE"
-		lower_abs="$lower_abs${lower_abs:+:}$ABS_PATH"
-	done
-	IFS=$old_ifs
-	LOWER=$lower_abs
-	abs_path "$UPPER" "$BASE"
-	UPPER=$ABS_PATH
-	abs_path "$WORK" "$BASE"
-	WORK=$ABS_PATH
-	abs_path "$LIVE" "$BASE"
-	LIVE=$ABS_PATH
-	for key in PREMOUNT POSTMOUNT INIT; do
-		eval "value=\$$key"
-		case "$value" in
-		*/*) abs_path "$value" "$BASE" && eval "$key=\$ABS_PATH" ;;
-		esac
-	done
-	[ -n "$SET_LOG" ] || LOG=/var/log/overlay-boot/$NAME.log
-	abs_path "$LOG" "$BASE"
-	LOG=$ABS_PATH
+	printf '%s\n' "$NAME"
+}
+
+# boot_list FILE: set BOOT_LIST to the config files that FILE (the boot
+# list, /etc/subhosts.conf) names, one per line, in order: comments and
+# blanks dropped. Fails when FILE cannot be read.
+boot_list() {
+	local line
+	BOOT_LIST=
+	[ -r "$1" ] || return 1
+	while IFS= read -r line || [ -n "$line" ]; do
+		trim "${line%%#*}"
+		[ -z "$TRIMMED" ] || BOOT_LIST="$BOOT_LIST$TRIMMED
+"
+	done <"$1"
 }
 
 # share_parts SPEC: set SHARE_HOST, SHARE_GUEST and SHARE_RO from one SHARE
@@ -239,6 +329,7 @@ config_defaults() {
 share_parts() {
 	local spec="$1"
 	SHARE_RO=
+	# shellcheck disable=SC2034 # SHARE_RO is returned to the caller
 	case "$spec" in
 	*:ro) SHARE_RO=1 spec=${spec%:ro} ;;
 	esac

@@ -33,6 +33,7 @@ mountinfo_scan() {
 		fstab_escape "$REAL_DIR"
 		scan_3=$FSTAB_ESC
 	fi
+	# shellcheck disable=SC2034 # SCAN_* are returned to the caller
 	while read -r id _ _ _ mnt _ rest; do
 		[ "$mnt" != "$scan_1" ] || SCAN_MOUNTED=1
 		# The longest mount point above a path holds it; a later mount on

@@ -67,18 +67,12 @@ require_root() {
 	[ "$rr_uid" = 0 ] || die "must be run as root (uid $rr_uid is not 0)"
 }
 
-# find_helper NAME: print the path of a program shipped with overlay-boot,
-# looked up next to the scripts first (source tree), then in the library.
-find_helper() {
-	helper_path "$1"
-	printf '%s\n' "$HELPER"
-}
-
 # helper_path NAME: set HELPER to that path, or die (no subshell).
 helper_path() {
 	local dir
 	for dir in "$LIBDIR" "$LIBDIR/src"; do
 		if [ -x "$dir/$1" ] && [ ! -d "$dir/$1" ]; then
+			# shellcheck disable=SC2034 # returned to the caller
 			HELPER=$dir/$1
 			return 0
 		fi
@@ -86,14 +80,10 @@ helper_path() {
 	die "helper $1 not found in $LIBDIR (run make, or reinstall)"
 }
 
-# shell_quote STRING: print STRING quoted for reuse as one shell word.
-shell_quote() {
-	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
-}
-
 # abs_path PATH DIR: set ABS_PATH to PATH made absolute relative to DIR,
 # without touching the file system (the path may not exist yet).
 abs_path() {
+	# shellcheck disable=SC2034 # returned to the caller
 	case "$1" in
 	/*) ABS_PATH=$1 ;;
 	*) ABS_PATH=${2%/}/$1 ;;
@@ -105,6 +95,7 @@ abs_path() {
 real_dir() {
 	local rd_back="$PWD"
 	cd -P -- "$1" 2>/dev/null || return 1
+	# shellcheck disable=SC2034 # returned to the caller
 	REAL_DIR=$PWD
 	cd -- "$rd_back" 2>/dev/null || cd /
 }

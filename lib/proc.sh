@@ -3,13 +3,6 @@
 # reuse), ending what is left of a subhost, and running a command inside
 # a running subhost (its cgroups, namespaces and root).
 
-# proc_starttime PID: the start time of PID in clock ticks since boot
-# (field 22 of /proc/PID/stat), or nothing when PID does not exist.
-proc_starttime() {
-	proc_start "$1" || return 1
-	printf '%s' "$PROC_START"
-}
-
 # proc_start PID: set PROC_START to the start time of PID (PROC_STATE to
 # its state letter, PROC_PPID to its parent); fails when PID does not
 # exist. No subshell.
@@ -20,6 +13,7 @@ proc_start() {
 	stat_line=${stat_line##*) }
 	# shellcheck disable=SC2086 # fields are split on purpose
 	set -- $stat_line
+	# shellcheck disable=SC2034 # PROC_PPID is returned to the caller
 	PROC_STATE=$1 PROC_PPID=$2
 	shift 19
 	PROC_START=$1
@@ -33,16 +27,10 @@ pid_matches() {
 		[ "$PROC_STATE" != X ]
 }
 
-# run_in_subhost NAME PID1 COMMAND [ARG...]: run COMMAND inside the running
-# subhost: its cgroups, every namespace of its pid 1, its root, with a
-# clean environment. Returns COMMAND's status (128+N for signal N).
-run_in_subhost() {
-	(exec_in_subhost "$@")
-}
-
-# exec_in_subhost NAME PID1 COMMAND [ARG...]: the same, in place of this
-# shell: it joins the cgroups itself, then becomes COMMAND through env
-# and nsenter.
+# exec_in_subhost NAME PID1 COMMAND [ARG...]: become COMMAND inside the
+# running subhost: its cgroups, every namespace of its pid 1, its root,
+# with a clean environment. Run it in ( ) to come back with COMMAND's
+# status (128+N for signal N).
 exec_in_subhost() {
 	local rin_pid
 	cgroup_join "$1"

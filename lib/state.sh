@@ -7,15 +7,8 @@
 
 STATE_ROOT=/run/overlay-boot
 # Inside a subhost, the supervisor's own files live here (on /run's tmpfs).
+# shellcheck disable=SC2034 # used by overlay-boot and lib/mounts.sh
 SUBHOST_RUNDIR=/run/overlay-boot
-# The file descriptor on which pid 1 announces readiness.
-READY_FD=7
-
-# state_get NAME FILE: print one recorded value of subhost NAME.
-state_get() {
-	state_read "$1" "$2" || return 1
-	printf '%s' "$STATE_VALUE"
-}
 
 # state_read NAME FILE: set STATE_VALUE to one recorded value (no subshell).
 state_read() {
@@ -33,10 +26,6 @@ lock_subhost() {
 	[ -d "$STATE_ROOT" ] || mkdir -p "$STATE_ROOT" || die "cannot create $STATE_ROOT"
 	exec 9>>"$STATE_ROOT/$1.lock" || die "cannot open lock $STATE_ROOT/$1.lock"
 	flock -n 9
-}
-
-unlock_subhost() {
-	exec 9>&-
 }
 
 # is_running NAME: a supervisor holds the lock of NAME.
@@ -58,33 +47,119 @@ subhost_pid1() {
 	PID1=$sp_pid
 }
 
-# running_pid1 NAME: set PID1 to the verified pid 1 of a running subhost,
-# or die.
+# running_pid1 NAME: set PID1 to the verified pid 1 of a running subhost
+# (also while it is stopping, until its pid 1 is gone), or die.
 running_pid1() {
-	local rp_sup
-	# A live pid 1 and a live supervisor need no flock process.
-	if subhost_pid1 "$1" && state_read "$1" supervisor && rp_sup=$STATE_VALUE &&
-		state_read "$1" supervisor.start && pid_matches "$rp_sup" "$STATE_VALUE"; then
-		return 0
+	subhost_status "$1"
+	PID1=$SUBHOST_PID1
+	case "$SUBHOST_STATE" in
+	running | stopping) [ -z "$PID1" ] || return 0 ;;
+	esac
+	case "$SUBHOST_STATE" in
+	starting | stopping) die "$1 is starting or stopping (no pid 1 yet)" ;;
+	esac
+	die "$1 is not running"
+}
+
+# subhost_status NAME: one answer, for every command, to "what is NAME
+# doing": SUBHOST_STATE is
+#   running   its supervisor is alive and its pid 1 is up
+#   starting  its supervisor is alive, pid 1 is not up yet
+#   stopping  a stop is under way (an overlay-stop, or the supervisor
+#             told by a signal, that is still alive)
+#   stale     no supervisor, but its state is left (killed supervisor)
+#   stopped   nothing of it is known
+# SUBHOST_SUPERVISOR and SUBHOST_PID1 are their verified host pids, or
+# empty. No process is started while the supervisor is alive.
+subhost_status() {
+	local sup
+	SUBHOST_STATE=stopped SUBHOST_SUPERVISOR='' SUBHOST_PID1=''
+	if state_read "$1" supervisor; then
+		sup=$STATE_VALUE
+		if state_read "$1" supervisor.start && pid_matches "$sup" "$STATE_VALUE"; then
+			SUBHOST_SUPERVISOR=$sup
+		fi
 	fi
-	is_running "$1" || die "$1 is not running"
-	subhost_pid1 "$1" || die "$1 is starting or stopping (no pid 1 yet)"
+	! subhost_pid1 "$1" || SUBHOST_PID1=$PID1
+	if [ -n "$SUBHOST_SUPERVISOR" ] || is_running "$1"; then
+		if state_stopping "$1"; then
+			SUBHOST_STATE=stopping
+		elif [ -n "$SUBHOST_PID1" ]; then
+			SUBHOST_STATE=running
+		elif [ -e "$STATE_ROOT/$1/pid1.start" ]; then
+			# pid 1 was up and is gone: the supervisor is undoing the boot.
+			SUBHOST_STATE=stopping
+		else
+			SUBHOST_STATE=starting
+		fi
+	elif [ -d "$STATE_ROOT/$1" ]; then
+		SUBHOST_STATE=stale
+	fi
+}
+
+# state_mark_stopping NAME: record that this process is stopping NAME.
+state_mark_stopping() {
+	[ -d "$STATE_ROOT/$1" ] || return 0
+	proc_start $$ || return 0
+	printf '%s %s\n' "$$" "$PROC_START" >"$STATE_ROOT/$1/stopping"
+}
+
+# state_stopping NAME: a process that is stopping NAME is still alive (a
+# stop that was killed half-way counts for nothing).
+state_stopping() {
+	local pid start
+	read -r pid start 2>/dev/null <"$STATE_ROOT/$1/stopping" || return 1
+	pid_matches "$pid" "$start"
+}
+
+# state_names: set STATE_NAMES to the names that have state, one per line;
+# a directory whose name is not a valid subhost name is never acted on.
+state_names() {
+	local dir name
+	STATE_NAMES=
+	for dir in "$STATE_ROOT"/*/; do
+		[ -d "$dir" ] || continue
+		name=${dir%/}
+		name=${name##*/}
+		if valid_name "$name"; then
+			STATE_NAMES="$STATE_NAMES$name
+"
+		else
+			warn "$STATE_ROOT/$name: not a subhost name; ignored"
+		fi
+	done
+}
+
+# state_name_of CONF: set STATE_NAME to the subhost that has state from
+# the config file CONF (absolute, resolved); fails when none has.
+state_name_of() {
+	local name
+	STATE_NAME=
+	state_names
+	for name in $STATE_NAMES; do
+		state_read "$name" conf && [ "$STATE_VALUE" = "$1" ] || continue
+		# shellcheck disable=SC2034 # returned to the caller
+		STATE_NAME=$name
+		return 0
+	done
+	return 1
 }
 
 # find_subhost NAME|CONF: set NAME (and CONF when known) from an argument
-# that is either a subhost name or a config file path.
+# that is either a subhost name or a config file path; the name is
+# validated either way.
 find_subhost() {
 	case "$1" in
 	*/* | *.conf)
 		[ -f "$1" ] || die "$1: no such config file"
-		CONFIG_NAME_ONLY=1
-		read_config "$1"
-		CONFIG_NAME_ONLY=
+		config_read_name "$1"
 		;;
 	*)
+		CONF=
 		check_name "$1" ""
 		NAME=$1
-		CONF=$(state_get "$NAME" conf) || CONF=
+		# shellcheck disable=SC2034 # CONF is returned to the caller
+		state_read "$NAME" conf && CONF=$STATE_VALUE || CONF=
 		;;
 	esac
 }

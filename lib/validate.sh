@@ -3,14 +3,29 @@
 # names, paths, hooks, sizes, limits, START, cables and shares. Every
 # failure is one conf_error line naming the file, the line and the key.
 
-# check_name NAME LINE: NAME must be usable for interfaces and netns.
-check_name() {
+# name_problem NAME: set NAME_PROBLEM to what makes NAME unusable for
+# interfaces, netns and a file name in the state directory (empty when
+# nothing does). The one place that says what a valid name is.
+name_problem() {
+	NAME_PROBLEM=
 	case "$1" in
-	'') conf_error "$2" NAME "empty name" ;;
-	*[!A-Za-z0-9_-]*) conf_error "$2" NAME "'$1' may only contain letters, digits, _ and -" ;;
-	-*) conf_error "$2" NAME "'$1' must not begin with -" ;;
+	'') NAME_PROBLEM="empty name" ;;
+	*[!A-Za-z0-9_-]*) NAME_PROBLEM="'$1' may only contain letters, digits, _ and -" ;;
+	-*) NAME_PROBLEM="'$1' must not begin with -" ;;
+	*) [ ${#1} -le 12 ] || NAME_PROBLEM="'$1' is longer than 12 characters" ;;
 	esac
-	[ ${#1} -le 12 ] || conf_error "$2" NAME "'$1' is longer than 12 characters"
+}
+
+# check_name NAME LINE: NAME is valid, or die naming the line.
+check_name() {
+	name_problem "$1"
+	[ -z "$NAME_PROBLEM" ] || conf_error "$2" NAME "$NAME_PROBLEM"
+}
+
+# valid_name NAME: true when NAME is valid (no message).
+valid_name() {
+	name_problem "$1"
+	[ -z "$NAME_PROBLEM" ]
 }
 
 # check_overlay_path KEY PATH: refuse characters that change the meaning
@@ -56,29 +71,91 @@ resolve_hook() {
 	eval "$1=\$hook"
 }
 
-# validate_config: everything that can be checked before a side effect.
+# validate_config: everything that can be checked before a side effect:
+# each key by its kind in the table (lib/config.sh), then what involves
+# several keys and the mount table.
 validate_config() {
-	local old_ifs layer key service
-	check_name "$NAME" "$LINE_NAME"
-	old_ifs=$IFS
-	IFS=:
-	for layer in $LOWER; do
+	local key kind
+	while read -r key kind _; do
+		config_check "$key" "$kind"
+	done <<TABLE
+$CONFIG_TABLE
+TABLE
+	check_mounts
+}
+
+# config_check KEY KIND: check the value of KEY as its KIND wants.
+config_check() {
+	local value old_ifs layer service
+	eval "value=\$$1"
+	case "$2" in
+	base | file) ;;
+	name) check_name "$value" "$(key_line NAME)" ;;
+	layers)
+		old_ifs=$IFS
+		IFS=:
+		for layer in $value; do
+			IFS=$old_ifs
+			check_dir "$1" "$layer"
+			check_overlay_path "$1" "$layer"
+		done
 		IFS=$old_ifs
-		check_dir LOWER "$layer"
-		check_overlay_path LOWER "$layer"
-	done
-	IFS=$old_ifs
-	check_dir UPPER "$UPPER"
-	check_overlay_path UPPER "$UPPER"
-	if ! is_bind_root; then
-		check_dir WORK "$WORK"
-		check_overlay_path WORK "$WORK"
-		[ "$UPPER" != "$WORK" ] ||
-			conf_error "$(key_line WORK)" WORK "WORK must differ from UPPER"
-	fi
-	check_dir LIVE "$LIVE"
-	# One read of mountinfo answers both questions below and finds the
-	# cgroup hierarchies (exported for the supervisor).
+		;;
+	upper)
+		check_dir "$1" "$value"
+		check_overlay_path "$1" "$value"
+		;;
+	work)
+		# A root that is a bind of LOWER has no WORK.
+		is_bind_root && return 0
+		check_dir "$1" "$value"
+		check_overlay_path "$1" "$value"
+		[ "$UPPER" != "$value" ] ||
+			conf_error "$(key_line "$1")" "$1" "$1 must differ from UPPER"
+		;;
+	dir) check_dir "$1" "$value" ;;
+	hook) resolve_hook "$1" ;;
+	ramsize)
+		case "$value" in
+		none) ;;
+		*%) is_uint "${value%\%}" || conf_error "$(key_line "$1")" "$1" "'$value' is not a size" ;;
+		*) is_size "$value" || conf_error "$(key_line "$1")" "$1" "'$value' is not a size (like 50M) or none" ;;
+		esac
+		;;
+	seconds)
+		is_uint "$value" ||
+			conf_error "$(key_line "$1")" "$1" "'$value' is not a number of seconds"
+		;;
+	size)
+		[ -z "$value" ] || [ "$value" = max ] || is_size "$value" ||
+			conf_error "$(key_line "$1")" "$1" "'$value' is not a size (like 512M) or max"
+		;;
+	count)
+		[ -z "$value" ] || [ "$value" = max ] || is_uint "$value" ||
+			conf_error "$(key_line "$1")" "$1" "'$value' is not a number or max"
+		;;
+	cpu) [ -z "$value" ] || cpu_max_values >/dev/null ;;
+	services)
+		for service in $value; do
+			case "$service" in
+			none) [ "$value" = none ] ||
+				conf_error "$(key_line "$1")" "$1" "none cannot be combined with services" ;;
+			/*) ;;
+			*[!A-Za-z0-9_.@:+-]*)
+				conf_error "$(key_line "$1")" "$1" "'$service' is not a service name or an absolute path" ;;
+			esac
+		done
+		;;
+	cables) [ -z "$value" ] || cable_validate ;;
+	shares) validate_shares ;;
+	*) die "internal error: key $1 has an unknown kind $2" ;;
+	esac
+}
+
+# check_mounts: LIVE is not a mount point yet, and UPPER and WORK are on
+# one file system, from one read of mountinfo, which also finds the
+# cgroup hierarchies (exported for the supervisor).
+check_mounts() {
 	if is_bind_root; then
 		mountinfo_scan "$LIVE"
 	else
@@ -96,36 +173,6 @@ validate_config() {
 	if [ -n "$SCAN_MOUNTED" ]; then
 		conf_error "$(key_line LIVE)" LIVE "$LIVE is already a mount point (is $NAME running elsewhere?)"
 	fi
-	for key in PREMOUNT POSTMOUNT INIT; do
-		resolve_hook "$key"
-	done
-	case "$RAM_SIZE" in
-	none) ;;
-	*%) is_uint "${RAM_SIZE%\%}" || conf_error "$(key_line RAM_SIZE)" RAM_SIZE "'$RAM_SIZE' is not a size" ;;
-	*) is_size "$RAM_SIZE" || conf_error "$(key_line RAM_SIZE)" RAM_SIZE "'$RAM_SIZE' is not a size (like 50M) or none" ;;
-	esac
-	is_uint "$STOP_TIMEOUT" ||
-		conf_error "$(key_line STOP_TIMEOUT)" STOP_TIMEOUT "'$STOP_TIMEOUT' is not a number of seconds"
-	if [ -n "$MEMORY_MAX" ] && [ "$MEMORY_MAX" != max ]; then
-		is_size "$MEMORY_MAX" ||
-			conf_error "$(key_line MEMORY_MAX)" MEMORY_MAX "'$MEMORY_MAX' is not a size (like 512M) or max"
-	fi
-	if [ -n "$PIDS_MAX" ] && [ "$PIDS_MAX" != max ]; then
-		is_uint "$PIDS_MAX" ||
-			conf_error "$(key_line PIDS_MAX)" PIDS_MAX "'$PIDS_MAX' is not a number or max"
-	fi
-	[ -z "$CPU_MAX" ] || cpu_max_values >/dev/null
-	for service in $START; do
-		case "$service" in
-		none) [ "$START" = none ] ||
-			conf_error "$(key_line START)" START "none cannot be combined with services" ;;
-		/*) ;;
-		*[!A-Za-z0-9_.@:+-]*)
-			conf_error "$(key_line START)" START "'$service' is not a service name or an absolute path" ;;
-		esac
-	done
-	validate_cables
-	validate_shares
 }
 
 # is_bind_root: UPPER = LOWER means the root is a bind, not an overlay.
@@ -152,10 +199,6 @@ cpu_max_values() {
 		;;
 	*) conf_error "$(key_line CPU_MAX)" CPU_MAX "'$CPU_MAX' has too many words" ;;
 	esac
-}
-
-validate_cables() {
-	[ -z "$CABLES" ] || cable_validate
 }
 
 validate_shares() {
