@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "pivot-caller.h"
+#include "pivot-harden.h"
 #include "pivot-lower.h"
 #include "pivot-mount.h"
 #include "pivot-ovroot.h"
@@ -54,6 +55,13 @@ static void refuse_root_only(const struct pv_config *cfg,
 		pv_die("--netns: only root may use it");
 	if (cfg->userns)
 		pv_die("--userns: only root may use it");
+	if (cfg->harden)
+		pv_die("--harden: only root may use it (a non-root caller's "
+		       "command has no capability left anyway)");
+	if (cfg->device_cgroup)
+		pv_die("--device-cgroup: only root may use it");
+	if (cfg->harden_only)
+		pv_die("--harden-only: only root may use it");
 	for (size_t i = 0; i < cfg->nops; i++) {
 		const struct pv_op *op = &cfg->ops[i];
 
@@ -124,6 +132,12 @@ static void child(struct pv_config *cfg, struct pv_privs *pr,
 		if (chdir("/") < 0)
 			pv_die_err(errno, "chdir /");
 	}
+	/* repeated here, where it is done */
+	if (cfg->harden) {
+		if (!pr->root)
+			pv_die("--harden: only root may use it");
+		pv_harden_subhost();
+	}
 	pv_privs_drop(pr);
 	/* A non-root caller's command gets no controlling terminal: it cannot
 	 * push input into the caller's terminal with TIOCSTI. */
@@ -184,6 +198,18 @@ int main(int argc, char **argv)
 	if (who == PV_OVROOT)
 		pv_ovroot_expand(&cfg, &pr, ctx.cwd);
 	refuse_root_only(&cfg, &pr);
+	if (cfg.device_cgroup) {
+		if (!pr.root)	/* repeated here, where it is done */
+			pv_die("--device-cgroup: only root may use it");
+		pv_harden_devices(cfg.device_cgroup);
+	}
+	if (cfg.harden_only) {
+		if (!pr.root)
+			pv_die("--harden-only: only root may use it");
+		pv_harden_caps();
+		pv_harden_seccomp();
+		pv_exec(cfg.argv);
+	}
 	if (cfg.netns)
 		enter_netns(cfg.netns, &pr);
 

@@ -76,6 +76,14 @@ static const char usage_pivot[] =
 "                           it (root only)\n"
 "  --pid-file FILE          write the pid of the namespace's first process\n"
 "  --exec-pid1              COMMAND itself is pid 1 (with --unshare-pid)\n"
+"  --harden                 a subhost's hardening: host-wide /proc and /sys\n"
+"                           masked or read-only, host-wide capabilities out\n"
+"                           of the bounding set, a seccomp denylist (root only)\n"
+"  --harden-only            only the bounding set and seccomp filter of\n"
+"                           --harden, then exec COMMAND: no namespace, no\n"
+"                           new root (to enter a subhost; root only)\n"
+"  --device-cgroup DIR      only the standard device nodes usable by every\n"
+"                           process in the cgroup v2 group DIR (root only)\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the version and exit\n";
 
@@ -420,7 +428,8 @@ int pv_parse_overlay_spec(struct pv_op *op, const char *spec, char *err,
 
 enum {
 	K_OP = 1, K_ROOT, K_CHDIR, K_UNSHARE, K_NETNS, K_HOSTNAME,
-	K_PIDFILE, K_EXECPID1, K_HELP, K_VERSION, K_MSPEC, K_OSPEC, K_USERNS
+	K_PIDFILE, K_EXECPID1, K_HELP, K_VERSION, K_MSPEC, K_OSPEC, K_USERNS,
+	K_HARDEN, K_HARDEN_ONLY, K_DEVCG
 };
 
 struct optmap {
@@ -458,6 +467,9 @@ static const struct optmap optmap[] = {
 	{ "--userns", K_USERNS, 1, 0 },
 	{ "--pid-file", K_PIDFILE, 1, 0 },
 	{ "--exec-pid1", K_EXECPID1, 0, 0 },
+	{ "--harden", K_HARDEN, 0, 0 },
+	{ "--harden-only", K_HARDEN_ONLY, 0, 0 },
+	{ "--device-cgroup", K_DEVCG, 1, 0 },
 	{ "-h", K_HELP, 0, 0 },
 	{ "--help", K_HELP, 0, 0 },
 	{ "-V", K_VERSION, 0, 0 },
@@ -612,6 +624,17 @@ int pv_parse(struct pv_config *cfg, enum pv_personality who, int argc,
 		case K_EXECPID1:
 			cfg->exec_pid1 = true;
 			break;
+		case K_HARDEN:
+			cfg->harden = true;
+			break;
+		case K_HARDEN_ONLY:
+			cfg->harden_only = true;
+			break;
+		case K_DEVCG:
+			if (check_path("--device-cgroup", args[0], err, errlen) < 0)
+				return -1;
+			cfg->device_cgroup = args[0];
+			break;
 		case K_MSPEC: {
 			struct pv_op *op = new_op(cfg, err, errlen);
 
@@ -661,6 +684,11 @@ int pv_parse(struct pv_config *cfg, enum pv_personality who, int argc,
 		return fail(err, errlen, "--hostname needs --unshare-uts");
 	if (cfg->exec_pid1 && !(cfg->unshare & CLONE_NEWPID))
 		return fail(err, errlen, "--exec-pid1 needs --unshare-pid");
+	if (cfg->harden_only && (cfg->nops || cfg->root || cfg->chdir ||
+				 cfg->unshare || cfg->netns || cfg->pidfile ||
+				 cfg->exec_pid1 || cfg->harden))
+		return fail(err, errlen,
+			    "--harden-only takes no other option but --device-cgroup");
 	if (i >= argc)
 		return fail(err, errlen, "missing COMMAND");
 	cfg->argv = &argv[i];

@@ -58,6 +58,9 @@ struct pv_config {
 	const char *pidfile;
 	int unshare;		/* CLONE_NEW* flags */
 	bool exec_pid1;
+	bool harden;		/* --harden (root only) */
+	bool harden_only;	/* --harden-only (root only) */
+	const char *device_cgroup;	/* --device-cgroup DIR (root only) */
 	bool help, version;
 	/* ovroot */
 	const char *ovroot_root;	/* -r ROOT, default "/" */
