@@ -36,8 +36,10 @@ exec_in_subhost() {
 	cgroup_join "$1"
 	rin_pid=$2
 	shift 2
+	# hardened as the subhost's own processes are (--harden-only)
+	helper_path overlay-pivot
 	exec env -i HOME=/root TERM="${TERM:-dumb}" \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		nsenter --target "$rin_pid" --mount --uts --ipc --net --pid \
+		"$HELPER" --harden-only -- nsenter --target "$rin_pid" --mount --uts --ipc --net --pid \
 		--cgroup --time --root --wd -- "$@"
 }
