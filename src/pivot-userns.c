@@ -29,6 +29,8 @@ struct ent {
 	bool layer;		/* an upper or work directory */
 	bool rec;		/* some option binds it recursively */
 	bool optional;		/* a device node: a plain clone will do */
+	bool ro;		/* every use is read-only: made so before the
+				 * user namespace, where it is then locked */
 	unsigned slot;		/* /u/SLOT */
 	char *rel;		/* layer: its path below /u/SLOT ("" for it) */
 };
@@ -55,13 +57,14 @@ static struct ent *find(const char *path, bool layer)
 }
 
 static struct ent *add(const char *what, const char *path, bool layer,
-		       bool rec, bool optional)
+		       bool rec, bool optional, bool ro)
 {
 	struct ent *e = find(path, layer);
 
 	if (e) {
 		e->rec = e->rec || rec;
 		e->optional = e->optional && optional;
+		e->ro = e->ro && ro;
 		return e;
 	}
 	e = realloc(U.e, (U.n + 1) * sizeof *e);
@@ -75,6 +78,7 @@ static struct ent *add(const char *what, const char *path, bool layer,
 	e->layer = layer;
 	e->rec = rec;
 	e->optional = optional;
+	e->ro = ro;
 	return e;
 }
 
@@ -124,7 +128,7 @@ static int slot_point(unsigned slot, mode_t mode, const char *what,
 /* Clone the host path PATH (recursively if REC), idmap the clone through
  * the user namespace and attach it at /u/SLOT. Returns the slot. */
 static unsigned clone_idmapped(struct pv_ctx *ctx, const char *what,
-			       const char *path, bool rec, bool optional)
+			       const char *path, bool rec, bool optional, bool ro)
 {
 	struct mount_attr a;
 	struct stat st;
@@ -155,6 +159,14 @@ static unsigned clone_idmapped(struct pv_ctx *ctx, const char *what,
 		}
 		/* a device node: the host's owners show as nobody, and its
 		 * mode decides who opens it */
+	}
+	if (ro) {
+		memset(&a, 0, sizeof a);
+		a.attr_set = MOUNT_ATTR_RDONLY;
+		if (mount_setattr(m, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0),
+				  &a, sizeof a) < 0)
+			pv_die_err(errno, "%s %s: making the clone read-only",
+				   what, path);
 	}
 	d = slot_point(slot, st.st_mode, what, path);
 	if (move_mount(m, "", d, "", MOVE_MOUNT_F_EMPTY_PATH |
@@ -216,9 +228,9 @@ static void prepare_layers(struct pv_ctx *ctx, const char *upper,
 	ew = find(work, true);
 	if (eu && ew)
 		goto out;
-	slot = clone_idmapped(ctx, "-o upperdir", anc, false, false);
-	(void)add("-o upperdir", upper, true, false, false);
-	ew = add("-o workdir", work, true, false, false);
+	slot = clone_idmapped(ctx, "-o upperdir", anc, false, false, false);
+	(void)add("-o upperdir", upper, true, false, false, false);
+	ew = add("-o workdir", work, true, false, false, false);
 	eu = find(upper, true);	/* add may have moved the table */
 	eu->slot = ew->slot = slot;
 	eu->rel = pv_xstrdup(u + cut + (u[cut] == '/'));
@@ -274,26 +286,26 @@ void pv_userns_prepare(struct pv_ctx *ctx, const struct pv_config *cfg)
 		U.fd = fd;
 	}
 	if (cfg->root)
-		add("--root", cfg->root, false, true, false);
+		add("--root", cfg->root, false, true, false, false);
 	for (size_t i = 0; i < cfg->nops; i++) {
 		const struct pv_op *op = &cfg->ops[i];
 
 		switch (op->type) {
 		case PV_OP_BIND:
-			add("--bind", op->src, false, true, false);
+			add("--bind", op->src, false, true, false, false);
 			break;
 		case PV_OP_RO_BIND:
-			add("--ro-bind", op->src, false, true, false);
+			add("--ro-bind", op->src, false, true, false, true);
 			break;
 		case PV_OP_DEV_BIND:
-			add("--dev-bind", op->src, false, true, true);
+			add("--dev-bind", op->src, false, true, true, false);
 			break;
 		case PV_OP_OVERLAY:
-			add("--overlay", op->src, false, false, false);
-			add("--overlay", op->dir, false, false, false);
+			add("--overlay", op->src, false, false, false, true);
+			add("--overlay", op->dir, false, false, false, false);
 			break;
 		case PV_OP_TMP_OVERLAY:
-			add("--tmp-overlay", op->src, false, false, false);
+			add("--tmp-overlay", op->src, false, false, false, true);
 			break;
 		case PV_OP_SQUASH:
 		case PV_OP_SQUASH_OVERLAY:
@@ -303,13 +315,16 @@ void pv_userns_prepare(struct pv_ctx *ctx, const struct pv_config *cfg)
 		case PV_OP_MOUNT:
 			if (strcmp(op->fstype, "bind") == 0 ||
 			    strcmp(op->fstype, "rbind") == 0)
-				add("-m", op->src, false, op->fstype[0] == 'r', false);
+				add("-m", op->src, false, op->fstype[0] == 'r', false,
+				    (op->flags & MS_RDONLY) != 0);
 			break;
 		case PV_OP_OVSPEC:
 			for (size_t j = 0; j < op->nlowers; j++)
-				add("-o lowerdir", op->lowers[j], false, false, false);
+				add("-o lowerdir", op->lowers[j], false, false, false,
+				    true);
 			if (op->copyfrom)
-				add("-o copyfrom", op->copyfrom, false, false, false);
+				add("-o copyfrom", op->copyfrom, false, false, false,
+				    true);
 			break;
 		default:
 			break;
@@ -319,7 +334,8 @@ void pv_userns_prepare(struct pv_ctx *ctx, const struct pv_config *cfg)
 	for (size_t i = 0, n = U.n; i < n; i++) {
 		struct ent *e = &U.e[i];
 
-		e->slot = clone_idmapped(ctx, e->what, e->path, e->rec, e->optional);
+		e->slot = clone_idmapped(ctx, e->what, e->path, e->rec,
+					 e->optional, e->ro);
 	}
 	for (size_t i = 0; i < cfg->nops; i++) {
 		const struct pv_op *op = &cfg->ops[i];

@@ -246,3 +246,19 @@ mine=v" ]
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 }
+
+@test "--userns: a read-only bind stays read-only: root inside cannot remount it" {
+	make_ns
+	mkdir -p "$T/share"
+	echo host >"$T/share/f"
+	run "$P" --userns "$T/userns" \
+		-o "/,lowerdir=/,upperdir=$T/base/root,workdir=$T/base/work" \
+		--ro-bind "$T/share" /mnt/share -- sh -c '
+		echo x >/mnt/share/f && echo WROTE
+		mount -o remount,bind,rw /mnt/share && echo REMOUNTED
+		echo y >/mnt/share/f && echo WROTE2; true'
+	echo "$output"
+	[[ "$output" != *WROTE* ]]
+	[[ "$output" != *REMOUNTED* ]]
+	[ "$(cat "$T/share/f")" = host ]
+}
