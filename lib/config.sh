@@ -29,7 +29,8 @@ LOG          file      -      /var/log/overlay-boot/$NAME.log
 MEMORY_MAX   size      empty  -
 CPU_MAX      cpu       empty  -
 PIDS_MAX     count     empty  -
-STOP_TIMEOUT seconds   -      10'
+STOP_TIMEOUT seconds   -      10
+USERNS       userns    -      no'
 
 # config_table_load: CONFIG_KEYS (every key, in order) and CONFIG_REPEAT
 # (the keys that may repeat) from the table; run once, as this is sourced.

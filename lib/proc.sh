@@ -32,14 +32,18 @@ pid_matches() {
 # with a clean environment. Run it in ( ) to come back with COMMAND's
 # status (128+N for signal N).
 exec_in_subhost() {
-	local rin_pid
+	local rin_pid rin_user
 	cgroup_join "$1"
 	rin_pid=$2
+	# A subhost with a user namespace is entered as its root (uid 0 there).
+	rin_user=
+	[ ! -e "$STATE_ROOT/$1/userns.range" ] || rin_user=--user
 	shift 2
 	# hardened as the subhost's own processes are (--harden-only)
 	helper_path overlay-pivot
+	# shellcheck disable=SC2086 # rin_user is one option or nothing
 	exec env -i HOME=/root TERM="${TERM:-dumb}" \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		"$HELPER" --harden-only -- nsenter --target "$rin_pid" --mount --uts --ipc --net --pid \
+		"$HELPER" --harden-only -- nsenter --target "$rin_pid" $rin_user --mount --uts --ipc --net --pid \
 		--cgroup --time --root --wd -- "$@"
 }

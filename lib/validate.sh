@@ -122,6 +122,7 @@ config_check() {
 		*) is_size "$value" || conf_error "$(key_line "$1")" "$1" "'$value' is not a size (like 50M) or none" ;;
 		esac
 		;;
+	userns) userns_validate ;;
 	seconds)
 		is_uint "$value" ||
 			conf_error "$(key_line "$1")" "$1" "'$value' is not a number of seconds"

@@ -1,0 +1,238 @@
+#!/usr/bin/env bats
+# USERNS: subhosts whose root is an unprivileged id of the host, over
+# idmapped layers. Real subhosts, checked from outside.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+# range_of NAME: the recorded host range BASE:COUNT of a running subhost.
+range_of() {
+	cat "/run/overlay-boot/$1/userns.range"
+}
+
+# view DIR: what a tree shows: paths, types and contents, sorted.
+view() {
+	(cd "$1" && find . -mindepth 1 | sort | while read -r f; do
+		if [ -f "$f" ]; then echo "$f $(cat "$f")"; else echo "$f $(stat -c %F "$f")"; fi
+	done)
+}
+
+teardown_test() {
+	if [ -n "${SUBUID_LINE:-}" ]; then
+		grep -vxF "$SUBUID_LINE" /etc/subuid >/etc/subuid.obt-tmp || true
+		cat /etc/subuid.obt-tmp >/etc/subuid
+		rm -f /etc/subuid.obt-tmp
+		[ -s /etc/subuid ] || [ -z "${SUBUID_WAS_ABSENT:-}" ] || rm -f /etc/subuid
+	fi
+}
+
+@test "USERNS=yes: root inside writes files owned by 0 on disk; chown 5:5 gives 5:5" {
+	conf=$(make_subhost obu1 USERNS=yes)
+	boot "$conf"
+	run go obu1 sh -c 'id -u; echo hi >/root/obu1; mkdir /srv/obu1; chown 5:5 /srv/obu1'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0 ]
+	local upper=$BATS_TEST_TMPDIR/obu1/root
+	[ "$(stat -c %u:%g "$upper/root/obu1")" = 0:0 ]
+	[ "$(stat -c %u:%g "$upper/srv/obu1")" = 5:5 ]
+	# and the host's own files keep their owners inside
+	run go obu1 stat -c %u:%g /etc/shadow
+	[ "$output" = "$(stat -c %u:%g /etc/shadow)" ]
+	stop obu1
+}
+
+@test "USERNS=yes: pid 1 runs as the picked base on the host; overlay-list shows the range" {
+	conf=$(make_subhost obu2 USERNS=yes)
+	boot "$conf"
+	range=$(range_of obu2)
+	base=${range%:*}
+	echo "range $range"
+	[ "${range#*:}" = 65536 ]
+	pid1=$(cat /run/overlay-boot/obu2/pid1)
+	uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$pid1/status")
+	echo "pid 1 uids: $uids"
+	[ "$uids" = "$base $base $base $base" ]
+	run "$TOP/overlay-list"
+	echo "$output"
+	[[ "$output" == *"obu2 "*" running "*" $range "* ]]
+	run "$TOP/overlay-list" -j
+	echo "$output" | python3 -c '
+import json, sys
+row = [r for r in json.load(sys.stdin) if r["name"] == "obu2"][0]
+assert row["ids"] == sys.argv[1], row' "$range"
+	run go obu2 cat /proc/self/uid_map
+	[ "$(echo "$output" | awk '{print $1, $2, $3}')" = "0 $base 65536" ]
+	stop obu2
+}
+
+@test "USERNS=yes: root inside cannot write core_pattern, through /proc/sys or a fresh proc" {
+	conf=$(make_subhost obu3 USERNS=yes)
+	boot "$conf"
+	before=$(cat /proc/sys/kernel/core_pattern)
+	run go obu3 sh -c 'echo "|/tmp/obu3" >/proc/sys/kernel/core_pattern && echo WROTE
+		mkdir -p /tmp/p && mount -t proc proc /tmp/p && echo "|/tmp/obu3" >/tmp/p/sys/kernel/core_pattern && echo WROTE2; true'
+	echo "$output"
+	[[ "$output" != *WROTE* ]]
+	[ "$(cat /proc/sys/kernel/core_pattern)" = "$before" ]
+	stop obu3
+}
+
+@test "USERNS=yes: the same name gets the same range; two subhosts never overlap" {
+	conf1=$(make_subhost obu4 USERNS=yes)
+	conf2=$(make_subhost obu5 USERNS=yes)
+	boot "$conf1"
+	first=$(range_of obu4)
+	stop obu4
+	boot "$conf1"
+	[ "$(range_of obu4)" = "$first" ]
+	boot "$conf2"
+	second=$(range_of obu5)
+	echo "obu4 $first, obu5 $second"
+	b1=${first%:*} b2=${second%:*}
+	[ $((b1 + 65536)) -le "$b2" ] || [ $((b2 + 65536)) -le "$b1" ]
+	stop obu4
+	stop obu5
+}
+
+@test "USERNS=yes: a taken range (another subhost's, or /etc/subuid's) is never picked" {
+	conf=$(make_subhost obu6 USERNS=yes)
+	boot "$conf"
+	first=$(range_of obu6)
+	stop obu6
+	# a user's subordinate ids over exactly that range
+	[ -e /etc/subuid ] || SUBUID_WAS_ABSENT=1
+	SUBUID_LINE="obt-test-user:${first%:*}:65536"
+	echo "$SUBUID_LINE" >>/etc/subuid
+	boot "$conf"
+	second=$(range_of obu6)
+	echo "before $first, with /etc/subuid $second"
+	[ "$second" != "$first" ]
+	b1=${first%:*} b2=${second%:*}
+	[ $((b1 + 65536)) -le "$b2" ] || [ $((b2 + 65536)) -le "$b1" ]
+	stop obu6
+	# an explicit range over a running subhost's is refused
+	conf2=$(make_subhost obu7 "USERNS=$((b2 + 100)):1000")
+	boot "$conf"
+	run "$TOP/overlay-boot" "$conf2"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"host ids $((b2 + 100)):1000 overlap $second"* ]]
+	stop obu6
+}
+
+@test "USERNS: bad values and a custom POSTMOUNT are refused before anything is made" {
+	for v in maybe 12x 0 4294967295 "100:0" "4294967000:1000"; do
+		conf=$(make_subhost obu8 "USERNS=$v")
+		run "$TOP/overlay-boot" "$conf"
+		echo "$v: $output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"obu8.conf:4: USERNS: "* ]]
+	done
+	hook=$BATS_TEST_TMPDIR/post
+	printf '#!/bin/sh\ntrue\n' >"$hook"
+	chmod +x "$hook"
+	conf=$(make_subhost obu8 USERNS=yes "POSTMOUNT=$hook")
+	run "$TOP/overlay-boot" "$conf"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"POSTMOUNT: "*"(set USERNS=no)" ]]
+	[ ! -e /run/netns/obu8 ]
+}
+
+@test "USERNS=BASE:COUNT: that range, recorded" {
+	conf=$(make_subhost obu9 USERNS=3800000000:70000)
+	boot "$conf"
+	[ "$(range_of obu9)" = 3800000000:70000 ]
+	run go obu9 cat /proc/self/uid_map
+	[ "$(echo "$output" | awk '{print $1, $2, $3}')" = "0 3800000000 70000" ]
+	stop obu9
+}
+
+@test "USERNS=yes: root inside configures its own eth0; the host reaches it" {
+	conf=$(make_subhost obuc USERNS=yes CABLES==02:00:00:00:0b:01)
+	boot "$conf"
+	ip addr add 10.251.7.1/24 dev obuc0
+	run go obuc sh -c 'ip addr add 10.251.7.2/24 dev eth0 && ip link set eth0 up && ip -o addr show dev eth0'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"10.251.7.2/24"* ]]
+	run busybox ping -c 1 -W 2 10.251.7.2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run ip netns exec obuc ip -o addr show dev eth0
+	[[ "$output" == *"10.251.7.2/24"* ]]
+	stop obuc
+}
+
+@test "USERNS=yes: a LOWER that cannot be idmapped fails the boot with one line naming it" {
+	local base=$BATS_TEST_TMPDIR/obud
+	conf=$(make_subhost obud USERNS=yes LOWER=ov)
+	mkdir -p "$base/ov" "$base/l" "$base/u" "$base/w"
+	# an overlay mount cannot be idmapped
+	mount -t overlay overlay -o "lowerdir=/,upperdir=$base/u,workdir=$base/w" "$base/ov"
+	run "$TOP/overlay-boot" "$conf"
+	umount "$base/ov"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(grep -c "cannot be idmapped" <<<"$output")" -eq 1 ]
+	[[ "$output" == *"$base/ov: "*"USERNS=no runs it"* ]]
+}
+
+# An upstream 1.6 UPPER: made by a root-mounted overlay of a tiny root,
+# with a whiteout (a deleted file) and an opaque directory (one deleted
+# and made again).
+upstream_upper() {
+	local base=$1
+	tiny_root "$base/lower"
+	mkdir -p "$base/lower/opt/d"
+	echo keep >"$base/lower/opt/keep"
+	echo gone >"$base/lower/opt/gone"
+	echo old >"$base/lower/opt/d/old"
+	mkdir -p "$base/m"
+	unshare -m --propagation private sh -c '
+		mount -t overlay overlay -o "lowerdir=$1/lower,upperdir=$1/root,workdir=$1/work" "$1/m" &&
+		rm "$1/m/opt/gone" && rm -r "$1/m/opt/d" && mkdir "$1/m/opt/d" &&
+		echo new >"$1/m/opt/d/new"' sh "$base"
+}
+
+@test "USERNS=yes: an upstream UPPER (trusted.* markers) boots with the view unchanged" {
+	local base=$BATS_TEST_TMPDIR/obue
+	conf=$(make_subhost obue USERNS=yes LOWER=lower)
+	upstream_upper "$base"
+	[ -c "$base/root/opt/gone" ]
+	boot "$conf"
+	run go obue sh -c 'cd /opt && find . | sort'
+	echo "$output"
+	[ "$output" = ".
+./d
+./d/new
+./keep" ]
+	stop obue
+}
+
+@test "USERNS: switching a subhost between yes and no keeps its view, both ways" {
+	local base=$BATS_TEST_TMPDIR/obuf
+	conf=$(make_subhost obuf USERNS=no LOWER=lower)
+	upstream_upper "$base"
+	boot "$conf"
+	go obuf sh -c 'rm /opt/keep; rm -r /bin/../opt/d; mkdir /opt/d; echo 2 >/opt/d/two'
+	no_view=$(go obuf sh -c 'cd /opt && find . | sort; cat /opt/d/two')
+	stop obuf
+	sed -i 's/^USERNS=no$/USERNS=yes/' "$conf"
+	boot "$conf"
+	yes_view=$(go obuf sh -c 'cd /opt && find . | sort; cat /opt/d/two')
+	echo "no: $no_view"
+	echo "yes: $yes_view"
+	[ "$yes_view" = "$no_view" ]
+	go obuf sh -c 'mkdir /opt/e && touch /opt/e/f && rm -r /opt/e && mkdir /opt/e && rm /opt/d/two'
+	yes_view=$(go obuf sh -c 'cd /opt && find . | sort')
+	stop obuf
+	sed -i 's/^USERNS=yes$/USERNS=no/' "$conf"
+	boot "$conf"
+	no_view=$(go obuf sh -c 'cd /opt && find . | sort')
+	echo "yes: $yes_view"
+	echo "no: $no_view"
+	[ "$no_view" = "$yes_view" ]
+	stop obuf
+}
