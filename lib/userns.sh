@@ -44,10 +44,10 @@ userns_validate() {
 # userns_ranges_in FILE: print "START COUNT" for every NAME:START:COUNT
 # line of a subuid(5) or subgid(5) file.
 userns_ranges_in() {
-	local name start count
+	local owner start count
 	[ -r "$1" ] || return 0
-	while IFS=: read -r name start count; do
-		case "$name" in '' | '#'*) continue ;; esac
+	while IFS=: read -r owner start count; do
+		case "$owner" in "" | "#"*) continue ;; esac
 		is_uint "$start" && is_uint "$count" || continue
 		printf '%s %s\n' "$start" "$count"
 	done <"$1"
