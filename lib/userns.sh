@@ -182,7 +182,7 @@ userns_file_in_root() {
 # /dev, devpts, /dev/shm, sysfs, /run, /run/lock and /etc/adjtime, the
 # SHARE binds, our tmpfs with the reaper) and runs COMMAND as its pid 1.
 userns_exec_pivot() {
-	local sd reaper lowers layer old_ifs spec shm nargs
+	local sd reaper lowers layer old_ifs spec shm nargs type mnt
 	sd=$STATE_ROOT/$NAME
 	reaper=$1
 	shift
@@ -239,7 +239,16 @@ userns_exec_pivot() {
 	set -- "$@" -m "tmpfs,overlay-boot,$SUBHOST_RUNDIR,nosuid,nodev,mode=0700,size=2m" \
 		--ro-bind "$reaper" "$SUBHOST_RUNDIR/reaper"
 	[ ! -f "$sd/init" ] || set -- "$@" --ro-bind "$sd/init" "$SUBHOST_RUNDIR/init"
-	set -- "$@" --proc /proc
+	set -- "$@" --proc /proc --harden
+	# The device program on the subhost's cgroup v2 group, as USERNS=no.
+	while read -r type mnt _; do
+		if [ "$type" = 2 ] && [ -d "$mnt/overlay-boot/$NAME" ]; then
+			set -- "$@" --device-cgroup "$mnt/overlay-boot/$NAME"
+			break
+		fi
+	done <<HIERARCHIES
+$(cgroup_hierarchies)
+HIERARCHIES
 	# The command was first: move it to the end, after --.
 	set -- "$@" --
 	while [ "$nargs" -gt 0 ]; do
