@@ -241,13 +241,14 @@ userns_exec_pivot() {
 	[ ! -f "$sd/init" ] || set -- "$@" --ro-bind "$sd/init" "$SUBHOST_RUNDIR/init"
 	set -- "$@" --proc /proc --harden
 	# The device program on the subhost's cgroup v2 group, as USERNS=no.
+	[ -n "${CGROUP_HIER:-}" ] || mountinfo_scan
 	while read -r type mnt _; do
 		if [ "$type" = 2 ] && [ -d "$mnt/overlay-boot/$NAME" ]; then
 			set -- "$@" --device-cgroup "$mnt/overlay-boot/$NAME"
 			break
 		fi
 	done <<HIERARCHIES
-$(cgroup_hierarchies)
+$CGROUP_HIER
 HIERARCHIES
 	# The command was first: move it to the end, after --.
 	set -- "$@" --

@@ -236,3 +236,15 @@ upstream_upper() {
 	[ "$no_view" = "$yes_view" ]
 	stop obuf
 }
+
+@test "USERNS=yes: hardened as USERNS=no (seccomp on pid 1), a boot log without errors" {
+	conf=$(make_subhost obug USERNS=yes)
+	boot "$conf"
+	run grep -c "cannot\|not found" "$BATS_TEST_TMPDIR/obug/log"
+	echo "log: $(cat "$BATS_TEST_TMPDIR/obug/log")"
+	[ "$output" = 0 ]
+	run go obug sh -c 'grep -E "^(CapBnd|Seccomp):" /proc/1/status'
+	echo "$output"
+	[[ "$output" == *"Seccomp:"*2* ]]
+	stop obug
+}
