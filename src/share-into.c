@@ -56,6 +56,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -320,6 +321,54 @@ static void mkdirs(const char *path)
 
 static int host_ns = -1;
 static struct stat pidns_st;
+/* A subhost with a user namespace of its own (USERNS): that namespace,
+ * and the host uid and gid of its root. */
+static int sub_userns = -1;
+static unsigned long sub_root_uid, sub_root_gid;
+
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+
+/* the host id that id 0 of the user namespace of PID maps to, from FILE */
+static unsigned long root_of(int pid, const char *file)
+{
+	char path[64];
+	unsigned long in, out, count;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	f = fopen(path, "re");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	while (fscanf(f, "%lu %lu %lu", &in, &out, &count) == 3)
+		if (in == 0) {
+			fclose(f);
+			return out;
+		}
+	fclose(f);
+	die("%s: id 0 of the subhost is not mapped", path);
+}
+
+/* sub_userns_open: note the subhost's user namespace when it is not ours. */
+static void sub_userns_open(int pid)
+{
+	char path[64];
+	struct stat ours, theirs;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &theirs) != 0 || stat("/proc/self/ns/user", &ours) != 0)
+		die("process %d is gone: %s", pid, strerror(errno));
+	if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev) {
+		close(fd);
+		return;
+	}
+	sub_userns = fd;
+	sub_root_uid = root_of(pid, "uid_map");
+	sub_root_gid = root_of(pid, "gid_map");
+}
 
 static void back_home(void)
 {
@@ -378,6 +427,15 @@ static int do_share(const char *hostdir, const char *target, int ro)
 			}
 			attr.propagation = MS_PRIVATE;
 			attr.attr_set = ro ? MOUNT_ATTR_RDONLY : 0;
+			/* A subhost's own user namespace: a writable share is
+			 * idmapped through it (its root writes as the host's
+			 * root, as asked); a read-only one is not, since the
+			 * subhost's root may remount a mount we attach
+			 * read-write, and would then write through the idmap. */
+			if (sub_userns >= 0 && !ro) {
+				attr.attr_set |= MOUNT_ATTR_IDMAP;
+				attr.userns_fd = (uint64_t)sub_userns;
+			}
 			if (have_setattr &&
 			    mount_setattr_(clone, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) != 0) {
 				if (errno != ENOSYS)
@@ -391,7 +449,15 @@ static int do_share(const char *hostdir, const char *target, int ro)
 
 			enter(nss[i].fd, i == 0 ? "the subhost" : "a service of the subhost");
 			if (i == 0) {
+				/* as the subhost's root: the host's root is
+				 * nobody in its overlay */
+				if (sub_userns >= 0) {
+					(void)setfsgid((gid_t)sub_root_gid);
+					(void)setfsuid((uid_t)sub_root_uid);
+				}
 				mkdirs(target);
+				(void)setfsuid(0);
+				(void)setfsgid(0);
 			} else if (stat(target, &tst) != 0 || !S_ISDIR(tst.st_mode)) {
 				/* This service sees another tree there. */
 				close(clone);
@@ -515,6 +581,7 @@ int main(int argc, char **argv)
 		die("process %d is gone: %s", pid, strerror(errno));
 	ns_add(fd, &st);
 	scan(&pidns_st);
+	sub_userns_open(pid);
 
 	if (unshare)
 		return do_unshare(argv[2]);

@@ -248,3 +248,28 @@ upstream_upper() {
 	[[ "$output" == *"Seccomp:"*2* ]]
 	stop obug
 }
+
+@test "USERNS=yes: overlay-share: a writable share is idmapped, a read-only one cannot be made writable" {
+	conf=$(make_subhost obuh USERNS=yes)
+	boot "$conf"
+	local sh=$BATS_TEST_TMPDIR/share
+	mkdir -p "$sh"
+	echo host >"$sh/f"
+	run "$TOP/overlay-share" "$sh" obuh /mnt/rw
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run "$TOP/overlay-share" -r "$sh" obuh /mnt/ro
+	[ "$status" -eq 0 ]
+	run go obuh sh -c 'stat -c %u /mnt/rw/f; echo in >>/mnt/rw/f && echo WROTE
+		echo bad >>/mnt/ro/f && echo BAD
+		mount -o remount,bind,rw /mnt/ro && echo REMOUNTED; true'
+	echo "$output"
+	[ "${lines[0]}" = 0 ]
+	[[ "$output" == *WROTE* ]]
+	[[ "$output" != *BAD* ]]
+	[[ "$output" != *REMOUNTED* ]]
+	[ "$(cat "$sh/f")" = "host
+in" ]
+	[ "$(stat -c %u:%g "$sh/f")" = 0:0 ]
+	stop obuh
+}
