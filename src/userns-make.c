@@ -199,8 +199,9 @@ int main(int argc, char **argv)
 		}
 		if (write(to_parent[1], &c, 1) != 1)
 			_exit(1);
-		/* held until the parent has bound what it needs */
-		(void)read(to_child[0], &c, 1);
+		/* held until the parent has bound what it needs, or has died */
+		if (read(to_child[0], &c, 1) < 0)
+			_exit(1);
 		_exit(0);
 	}
 	close(to_child[0]);
