@@ -121,8 +121,8 @@ config_parse() {
 		esac
 		trim "${line%%=*}"
 		key=$TRIMMED
-		trim "${line#*=}"
-		value=$TRIMMED
+		config_value "${line#*=}"
+		value=$CONFIG_VALUE
 		case "$key" in
 		'' | [0-9]* | *[!A-Za-z0-9_]*)
 			die "$CONF:$lineno: '$key' is not a valid key name"
@@ -132,12 +132,6 @@ config_parse() {
 			warn "$CONF:$lineno: unknown key $key ignored"
 			continue
 		fi
-		# Surrounding quotes are accepted and removed; nothing inside is
-		# interpreted.
-		case "$value" in
-		\"*\") [ ${#value} -ge 2 ] && value=${value#\"} && value=${value%\"} ;;
-		\'*\') [ ${#value} -ge 2 ] && value=${value#\'} && value=${value%\'} ;;
-		esac
 		if config_key_repeats "$key"; then
 			[ -n "$value" ] || conf_error "$lineno" "$key" "empty value"
 			eval "$key=\"\$$key\$value
@@ -149,6 +143,51 @@ config_parse() {
 		!*) BANG_KEYS="$BANG_KEYS $key" ;;
 		esac
 	done <"$CONF"
+}
+
+# config_value TEXT: set CONFIG_VALUE to the value in TEXT (what follows
+# the = of a line): blanks around it removed, a comment after it (a #
+# after a blank, or a # right after the =, as in `START= # none`) dropped,
+# and surrounding quotes removed with nothing inside interpreted; a quoted
+# value keeps its # and may be followed by a comment. No subshell.
+config_value() {
+	local cv_q cv_rest
+	trim "$1"
+	CONFIG_VALUE=$TRIMMED
+	# A value that begins with # after blanks is a comment, as in sh.
+	case "$1" in
+	[[:blank:]]*'#'*)
+		case "$CONFIG_VALUE" in
+		'#'*)
+			CONFIG_VALUE=
+			return 0
+			;;
+		esac
+		;;
+	esac
+	case "$CONFIG_VALUE" in
+	\"*\"* | \'*\'*)
+		cv_rest=${CONFIG_VALUE#?}
+		cv_q=${CONFIG_VALUE%"$cv_rest"}
+		case "$cv_rest" in
+		*"$cv_q"*)
+			trim "${cv_rest#*"$cv_q"}"
+			case "$TRIMMED" in
+			'' | '#'*)
+				CONFIG_VALUE=${cv_rest%%"$cv_q"*}
+				return 0
+				;;
+			esac
+			;;
+		esac
+		;;
+	esac
+	case "$CONFIG_VALUE" in
+	*[[:blank:]]'#'*)
+		trim "${CONFIG_VALUE%%[[:blank:]]#*}"
+		CONFIG_VALUE=$TRIMMED
+		;;
+	esac
 }
 
 # config_key_repeats KEY: KEY may be given more than once (rep).

@@ -147,19 +147,23 @@ state_name_of() {
 
 # find_subhost NAME|CONF: set NAME (and CONF when known) from an argument
 # that is either a subhost name or a config file path; the name is
-# validated either way.
+# validated either way. A config file may have any name: an argument with
+# a / or a .conf suffix is a file; another is a name when it is a valid one
+# that has state or is not a file here, else a file.
 find_subhost() {
 	case "$1" in
-	*/* | *.conf)
-		[ -f "$1" ] || die "$1: no such config file"
-		config_read_name "$1"
-		;;
+	*/* | *.conf) ;;
 	*)
-		CONF=
-		check_name "$1" ""
-		NAME=$1
-		# shellcheck disable=SC2034 # CONF is returned to the caller
-		state_read "$NAME" conf && CONF=$STATE_VALUE || CONF=
+		if valid_name "$1" && { [ -d "$STATE_ROOT/$1" ] || [ ! -f "$1" ]; }; then
+			NAME=$1
+			# shellcheck disable=SC2034 # CONF is returned to the caller
+			state_read "$NAME" conf && CONF=$STATE_VALUE || CONF=
+			return 0
+		fi
+		[ -e "$1" ] || die "$1: no such subhost or config file ($NAME_PROBLEM)"
 		;;
 	esac
+	[ -f "$1" ] || die "$1: no such config file"
+	config_read_name "$1"
 }
+

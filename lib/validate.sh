@@ -12,7 +12,7 @@ name_problem() {
 	'') NAME_PROBLEM="empty name" ;;
 	*[!A-Za-z0-9_-]*) NAME_PROBLEM="'$1' may only contain letters, digits, _ and -" ;;
 	-*) NAME_PROBLEM="'$1' must not begin with -" ;;
-	*) [ ${#1} -le 12 ] || NAME_PROBLEM="'$1' is longer than 12 characters" ;;
+	*) [ ${#1} -le 64 ] || NAME_PROBLEM="'$1' is longer than 64 characters" ;;
 	esac
 }
 

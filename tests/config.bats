@@ -80,8 +80,9 @@ boot_fails() {
 }
 
 @test "bad NAME: too long, bad characters" {
-	conf=$(make_subhost obcb NAME=thisnameistoolong)
-	boot_fails "$conf" ":4: NAME: 'thisnameistoolong' is longer than 12 characters"
+	long=obcb$(printf 'x%.0s' $(seq 1 61))
+	conf=$(make_subhost obcb "NAME=$long")
+	boot_fails "$conf" ":4: NAME: '$long' is longer than 64 characters"
 	conf=$(make_subhost obcc 'NAME=a b')
 	boot_fails "$conf" "NAME: 'a b' may only contain"
 }
