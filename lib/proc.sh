@@ -29,8 +29,8 @@ pid_matches() {
 
 # exec_in_subhost NAME PID1 COMMAND [ARG...]: become COMMAND inside the
 # running subhost: its cgroups, every namespace of its pid 1, its root,
-# with a clean environment. Run it in ( ) to come back with COMMAND's
-# status (128+N for signal N).
+# in / (never pid 1's directory) with a clean environment and HOME=/root.
+# Run it in ( ) to come back with COMMAND's status (128+N for signal N).
 exec_in_subhost() {
 	local rin_pid rin_user
 	cgroup_join "$1"
@@ -45,5 +45,5 @@ exec_in_subhost() {
 	exec env -i HOME=/root TERM="${TERM:-dumb}" \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		"$HELPER" --harden-only -- nsenter --target "$rin_pid" $rin_user --mount --uts --ipc --net --pid \
-		--cgroup --time --root --wd -- "$@"
+		--cgroup --time --root --wdns=/ -- "$@"
 }

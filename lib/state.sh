@@ -167,3 +167,18 @@ find_subhost() {
 	config_read_name "$1"
 }
 
+# list_running: print the names of the running subhosts, one per line
+# (what overlay-go and overlay-share do without a name, as upstream's
+# "Select subhost:"); says so on stderr when none is.
+list_running() {
+	local lr_name lr_count
+	lr_count=0
+	state_names
+	for lr_name in $STATE_NAMES; do
+		subhost_status "$lr_name"
+		[ "$SUBHOST_STATE" = running ] || continue
+		printf '%s\n' "$lr_name"
+		lr_count=$((lr_count + 1))
+	done
+	[ "$lr_count" -gt 0 ] || echo "$PROG: no subhost is running" >&2
+}

@@ -78,3 +78,40 @@ tiny_subhost() {
 		false
 	}
 }
+
+@test "overlay-go and overlay-share without a name list the running subhosts and exit 0" {
+	conf=$(tiny_subhost obu4)
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obu4
+	for cmd in overlay-go overlay-share; do
+		run --separate-stderr "$TOP/$cmd"
+		assert_status 0
+		grep -qx obu4 <<<"$output" || {
+			echo "$cmd printed: $output" >&2
+			false
+		}
+	done
+	run --separate-stderr "$TOP/overlay-share" /tmp
+	assert_status 0
+	grep -qx obu4 <<<"$output"
+	stop obu4
+	run --separate-stderr "$TOP/overlay-go"
+	assert_status 0
+	! grep -qx obu4 <<<"$output"
+}
+
+@test "overlay-go starts in / with HOME=/root, for a command and for the shell" {
+	conf=$(tiny_subhost obu5)
+	# pid 1 (the reaper, START=none) keeps the directory it was booted
+	# from, which the busybox root has too
+	(cd /bin && "$TOP/overlay-boot" "$conf")
+	when_finished "$TOP/overlay-stop" obu5
+	run go obu5 sh -c 'echo "$PWD $HOME"'
+	assert_equal "/ /root" "$output"
+	run go obu5 pwd
+	assert_equal "/" "$output"
+	run go obu5 <<<'pwd; echo "$HOME"'
+	assert_equal "/
+/root" "$output"
+	stop obu5
+}
