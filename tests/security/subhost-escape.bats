@@ -18,7 +18,11 @@ setup_file() {
 	# the tree without the defence
 	mkdir -p "$t/src"
 	cp -a "$TOP"/overlay-* "$TOP/functions" "$TOP/lib" "$t/"
-	ln -s "$TOP/src/reaper" "$t/src/reaper"
+	# every helper but overlay-pivot, as built
+	for f in "$TOP"/src/*; do
+		[ -f "$f" ] && [ -x "$f" ] && [ "${f##*/}" != overlay-pivot ] || continue
+		ln -s "$f" "$t/src/${f##*/}"
+	done
 	cat >"$t/src/overlay-pivot" <<EOF
 #!/bin/sh
 # overlay-pivot without the hardening options
