@@ -22,7 +22,7 @@ HOOKS    = overlay-init overlay-premount overlay-postmount
 PIVOT_SRCS = src/overlay-pivot.c $(wildcard src/pivot-*.c)
 PIVOT_HDRS = $(wildcard src/pivot-*.h)
 
-HELPERS  = src/reaper src/overlay-pivot $(patsubst %.c,%,$(wildcard src/share-into.c src/clean-root.c src/userns-make.c src/upper-xattrs.c))
+HELPERS  = src/reaper src/overlay-pivot $(patsubst %.c,%,$(wildcard src/share-into.c src/clean-root.c src/userns-make.c src/upper-xattrs.c src/netns-view.c))
 
 all: $(HELPERS) src/ovroot
 
@@ -69,6 +69,9 @@ src/userns-make: src/userns-make.c src/msg.c src/msg.h
 
 src/upper-xattrs: src/upper-xattrs.c src/msg.c src/msg.h
 	$(CC) $(CWARN) $(CFLAGS) -o $@ src/upper-xattrs.c src/msg.c
+
+src/netns-view: src/netns-view.c src/msg.c src/msg.h
+	$(CC) $(CWARN) $(CFLAGS) -o $@ src/netns-view.c src/msg.c
 
 src/ovroot: src/overlay-pivot
 	ln -sf overlay-pivot $@

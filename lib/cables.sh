@@ -8,12 +8,16 @@
 # end's address, and "BRIDGE=.N" makes VLAN N on the previous cable's host
 # end (NAMEi.N) instead of a new pair.
 
-# cable_each: print "KIND INDEX HOSTEND BRIDGE VALUE" for every cable, KIND
-# veth (VALUE the MAC or -) or vlan (VALUE the tag); BRIDGE - when empty.
-cable_each() {
+# cable_rows: set CABLE_ROWS to one "KIND INDEX HOSTEND BRIDGE VALUE" line
+# per cable of CABLES (host ends named from NAME), KIND veth (VALUE the MAC
+# or -) or vlan (VALUE the tag); BRIDGE - when empty. A variable, not
+# output, so that overlay-list reads every subhost's cables in its own
+# shell.
+cable_rows() {
 	local ce_i ce_last ce_bridge ce_value cable
 	ce_i=0
 	ce_last=
+	CABLE_ROWS=
 	for cable in $CABLES; do
 		ce_bridge=${cable%%=*}
 		ce_value=-
@@ -23,18 +27,27 @@ cable_each() {
 		case "$ce_value" in
 		.*)
 			if [ -z "$ce_last" ]; then
-				echo "vlan - - ${ce_bridge:--} ${ce_value#.}"
+				CABLE_ROWS="${CABLE_ROWS}vlan - - ${ce_bridge:--} ${ce_value#.}
+"
 			else
-				echo "vlan $((ce_i - 1)) $ce_last.${ce_value#.} ${ce_bridge:--} ${ce_value#.}"
+				CABLE_ROWS="${CABLE_ROWS}vlan $((ce_i - 1)) $ce_last.${ce_value#.} ${ce_bridge:--} ${ce_value#.}
+"
 			fi
 			;;
 		*)
 			ce_last=$NAME$ce_i
-			echo "veth $ce_i $ce_last ${ce_bridge:--} ${ce_value:--}"
+			CABLE_ROWS="${CABLE_ROWS}veth $ce_i $ce_last ${ce_bridge:--} ${ce_value:--}
+"
 			ce_i=$((ce_i + 1))
 			;;
 		esac
 	done
+}
+
+# cable_each: print the rows of cable_rows.
+cable_each() {
+	cable_rows
+	printf '%s' "$CABLE_ROWS"
 }
 
 # cable_validate: every cable is checked before anything is made.
@@ -181,41 +194,57 @@ cables_setup() {
 	done || return 1
 }
 
-# netns_view NAME: one `ip addr` in the subhost's network namespace: set
-# NET_MACS ("INTERFACE MAC" lines) and ADDRESSES (its global IPv4 and IPv6
-# addresses, space separated).
+# netns_view_all NAME...: what every given subhost's network namespace
+# holds, from one netns-view process for them all (an `ip` per subhost
+# made the listing grow by a fork and exec per subhost): the views are
+# kept in NETNS_VIEWS, in the order of the names, for netns_view.
+netns_view_all() {
+	NETNS_VIEWS=
+	[ $# -gt 0 ] || return 0
+	helper_path netns-view
+	NETNS_VIEWS=$("$HELPER" "$@" 2>/dev/null)
+	NETNS_VIEWS="${NETNS_VIEWS:+$NETNS_VIEWS
+}"
+}
+
+# netns_view NAME: set NET_MACS ("INTERFACE MAC" lines) and ADDRESSES (its
+# global IPv4 and IPv6 addresses, space separated) from NETNS_VIEWS. The
+# names are asked in netns_view_all's order, so NAME's lines are at the
+# front; they are taken off as they are read.
 netns_view() {
-	local nv_if nv_1 nv_2 nv_rest
-	NET_MACS='' ADDRESSES='' nv_if=''
-	[ -e "/run/netns/$1" ] || return 0
-	while read -r nv_1 nv_2 nv_rest; do
-		case "$nv_1" in
-		[0-9]*:)
-			nv_if=${nv_2%:}
-			nv_if=${nv_if%%@*}
-			;;
-		link/ether) NET_MACS="$NET_MACS$nv_if $nv_2
-" ;;
-		inet | inet6)
-			case " $nv_rest " in
-			*" scope global "*) ADDRESSES="$ADDRESSES${ADDRESSES:+ }$nv_2" ;;
-			esac
-			;;
+	local nv_line nv_if nv_kind nv_value
+	NET_MACS='' ADDRESSES=''
+	while [ -n "$NETNS_VIEWS" ]; do
+		nv_line=${NETNS_VIEWS%%"
+"*}
+		case "$nv_line" in
+		"$1 "*) ;;
+		*) break ;;
 		esac
-	done <<ADDR
-$(ip -n "$1" addr show 2>/dev/null)
-ADDR
+		NETNS_VIEWS=${NETNS_VIEWS#*"
+"}
+		read -r _ nv_if nv_kind nv_value <<LINE
+$nv_line
+LINE
+		case "$nv_kind" in
+		mac) NET_MACS="$NET_MACS$nv_if $nv_value
+" ;;
+		*) ADDRESSES="$ADDRESSES${ADDRESSES:+ }$nv_value" ;;
+		esac
+	done
 }
 
 # cables_describe NAME: set CABLE_LIST to one "HOSTEND BRIDGE SUBHOSTEND
 # MAC" item per cable of a running subhost, ; separated (netns_view first).
-# It sets CABLES and NAME to the subhost's, for cable_each.
+# It sets CABLES and NAME to the subhost's, for cable_rows.
 cables_describe() {
 	local kind i hostend bridge value cd_mac cd_if cd_addr
 	state_read "$1" cables || STATE_VALUE=
 	CABLES=$STATE_VALUE NAME=$1 CABLE_LIST=''
 	[ -n "$CABLES" ] || return 0
+	cable_rows
 	while read -r kind i hostend bridge value; do
+		[ -n "$kind" ] || continue
 		if [ "$kind" = veth ]; then
 			cd_mac=-
 			while read -r cd_if cd_addr; do
@@ -228,6 +257,6 @@ MACS
 			CABLE_LIST="$CABLE_LIST${CABLE_LIST:+;}$hostend $bridge eth$i.$value vlan"
 		fi
 	done <<EACH
-$(cable_each)
+$CABLE_ROWS
 EACH
 }

@@ -146,3 +146,26 @@ setup_test() {
 	assert_equal "" "$(initscript_state -obqx 2>/dev/null)" "subhosts.sh status of -obqx"
 	assert_exists "/run/overlay-boot/-obqx"
 }
+
+# list_programs: how many programs one overlay-list runs (execve calls).
+list_programs() {
+	SUBHOSTS_CONF=$LIST timeout 60 strace -f -qq -e trace=execve -e signal=none \
+		-o "$BATS_TEST_TMPDIR/list.strace" "$TOP/overlay-list" >"$BATS_TEST_TMPDIR/list.out" &&
+		grep -c 'execve(' "$BATS_TEST_TMPDIR/list.strace"
+}
+
+@test "overlay-list runs as many programs for three subhosts as for one, and still shows each one's MAC and address" {
+	local one three i
+	for i in 1 2 3; do
+		conf=$(make_subhost "obql$i" "CABLES= =02:00:00:0b:0c:0$i")
+		boot "$conf"
+		when_finished "$TOP/overlay-stop" "obql$i"
+		go "obql$i" ip addr add "10.232.0.$i/24" dev eth0
+		[ "$i" -gt 1 ] || one=$(list_programs)
+	done
+	three=$(list_programs)
+	assert_equal "$one" "$three" "programs run by overlay-list, 1 against 3 subhosts"
+	for i in 1 2 3; do
+		assert_file_has "$BATS_TEST_TMPDIR/list.out" "eth0 02:00:00:0b:0c:0$i; 10.232.0.$i/24"
+	done
+}
