@@ -31,6 +31,13 @@ bats_require_minimum_version 1.5.0
 	[ "$output" = "ROOT" ]
 }
 
+# PTRACE: perl code that attaches to the pid in its first argument and
+# says whether the kernel let it.
+PTRACE='
+	my $r = syscall(101, 16, $ARGV[0] + 0, 0, 0);
+	if ($r == 0) { print "attached\n"; syscall(101, 17, $ARGV[0] + 0, 0, 0) }
+	else { print "refused: $!\n" }'
+
 @test "the helper is never dumpable or readable by the caller while privileged" {
 	suid_setup
 	# (setpriv itself, not a subshell, so that $! is the helper)
@@ -45,16 +52,23 @@ bats_require_minimum_version 1.5.0
 	run as_nobody cat "/proc/$helper/environ"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Permission denied"* ]]
-	run as_nobody perl -e 'exit(syscall(101, 16, $ARGV[0], 0, 0) == -1 ? 0 : 1)' "$helper"
-	[ "$status" -eq 0 ]
+	# PTRACE_ATTACH (16): the pid must be a number ("+ 0"), or perl
+	# passes a pointer to the string and the kernel answers ESRCH
+	run as_nobody perl -e "$PTRACE" "$helper"
+	[ "$output" = "refused: Operation not permitted" ]
+	run as_nobody perl -e "$PTRACE" "$child"
+	[ "$output" = "refused: Operation not permitted" ]
 	run as_nobody cat "/proc/$child/environ"
 	[ "$status" -ne 0 ]
-	# an ordinary process of the caller is readable: the check is real
+	# an ordinary process of the caller is readable and can be traced:
+	# the checks are real
 	setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups sleep 3 &
 	plain=$!
 	sleep 0.2
 	run as_nobody cat "/proc/$plain/environ"
 	[ "$status" -eq 0 ]
+	run as_nobody perl -e "$PTRACE" "$plain"
+	[ "$output" = "attached" ]
 	kill "$plain" "$helper" 2>/dev/null || true
 	wait
 }
