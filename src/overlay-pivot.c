@@ -176,13 +176,6 @@ int main(int argc, char **argv)
 		printf("%s %s\n", pv_prog, PV_VERSION);
 		return fflush(stdout) == 0 ? 0 : PV_EXIT_FAIL;
 	}
-	if (cfg.pidfile) {
-		pidfd = caller_open(cfg.pidfile, O_WRONLY | O_CREAT | O_TRUNC |
-				    O_CLOEXEC | O_NOCTTY, 0644);
-		if (pidfd < 0)
-			pv_die_err(errno, "--pid-file %s", cfg.pidfile);
-	}
-
 	memset(&ctx, 0, sizeof ctx);
 	ctx.root = pr.root;
 	ctx.uid = pr.uid;
@@ -198,6 +191,14 @@ int main(int argc, char **argv)
 	if (who == PV_OVROOT)
 		pv_ovroot_expand(&cfg, &pr, ctx.cwd);
 	refuse_root_only(&cfg, &pr);
+	/* the first thing made on the host, after every refusal that needs
+	 * no system call */
+	if (cfg.pidfile) {
+		pidfd = caller_open(cfg.pidfile, O_WRONLY | O_CREAT | O_TRUNC |
+				    O_CLOEXEC | O_NOCTTY, 0644);
+		if (pidfd < 0)
+			pv_die_err(errno, "--pid-file %s", cfg.pidfile);
+	}
 	if (cfg.device_cgroup) {
 		if (!pr.root)	/* repeated here, where it is done */
 			pv_die("--device-cgroup: only root may use it");

@@ -188,6 +188,35 @@ static char *real_as_caller(const struct pv_privs *pr, const char *what,
 	return r;
 }
 
+/* OVERLAYDIR, checked before anything is made in it: an existing one must
+ * be a directory of the caller's (a non-root caller); a missing one is
+ * made, as the caller. Returns its absolute, symlink-free path. */
+static char *overlaydir(const struct pv_privs *pr, const char *p)
+{
+	struct stat st;
+	int fd;
+
+	fd = caller_open(p, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0 && errno == ENOENT) {
+		mkdir_caller(p);
+		fd = caller_open(p, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	}
+	if (fd < 0) {
+		if (errno == ENOTDIR)
+			pv_die("OVERLAYDIR %s: not a directory", p);
+		if (!pr->root)
+			pv_die("OVERLAYDIR %s: does not exist or is not readable by you",
+			       p);
+		pv_die_err(errno, "OVERLAYDIR %s", p);
+	}
+	if (fstat(fd, &st) < 0)
+		pv_die_err(errno, "OVERLAYDIR %s", p);
+	close(fd);
+	if (!pr->root && st.st_uid != pr->uid)
+		pv_die("OVERLAYDIR %s: not owned by you", p);
+	return real_as_caller(pr, "OVERLAYDIR", p);
+}
+
 void pv_ovroot_expand(struct pv_config *cfg, const struct pv_privs *pr,
 		      const char *cwd)
 {
@@ -199,8 +228,7 @@ void pv_ovroot_expand(struct pv_config *cfg, const struct pv_privs *pr,
 
 	(void)cwd;
 	root = real_as_caller(pr, "-r", cfg->ovroot_root);
-	mkdir_caller(cfg->ovroot_dir);
-	dir = real_as_caller(pr, "OVERLAYDIR", cfg->ovroot_dir);
+	dir = overlaydir(pr, cfg->ovroot_dir);
 	mounts = pv_xasprintf("%s/mounts", dir);
 
 	/* ROOT itself */

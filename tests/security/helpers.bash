@@ -48,3 +48,19 @@ nobody_squash() {
 	command -v mksquashfs >/dev/null || skip "mksquashfs (squashfs-tools) is not installed"
 	as_nobody mksquashfs "$1" "$2" -all-root -quiet -noappend >/dev/null
 }
+
+# home_user: a real user with a home directory under /home, made for this
+# test and removed after it (HU: the name, HUID: the uid, HOME_DIR).
+home_user() {
+	HU=obp$$${RANDOM}
+	HU=${HU:0:30}
+	useradd -m -d "/home/$HU" -s /bin/sh "$HU" >/dev/null
+	when_finished userdel -r -f "$HU"
+	HUID=$(id -u "$HU")
+	HOME_DIR=/home/$HU
+}
+
+# as_user COMMAND...: run as the home user, with their own groups only.
+as_user() {
+	setpriv --reuid="$HU" --regid="$HU" --init-groups env HOME="$HOME_DIR" "$@"
+}
