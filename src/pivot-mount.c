@@ -895,8 +895,11 @@ static void apply(struct pv_ctx *ctx, const struct pv_op *op)
 				attr |= MOUNT_ATTR_NODEV;
 			if (op->flags & MS_NOEXEC)
 				attr |= MOUNT_ATTR_NOEXEC;
+			/* a non-root caller's binds are always recursive: a
+			 * bind without the mounts below its source would show
+			 * what they hide */
 			do_bind(ctx, "-m", op->src, op->dst, attr,
-				op->fstype[0] == 'r', op->mkdir);
+				op->fstype[0] == 'r' || !ctx->root, op->mkdir);
 		} else {
 			op_generic(ctx, op);
 		}
