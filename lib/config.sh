@@ -385,10 +385,15 @@ share_parts() {
 	esac
 }
 
-# export_config: hooks see the configuration as environment variables.
+# export_config: hooks see the configuration as environment variables:
+# every key, the config file's path in CONF and in CONFIG (upstream's
+# name), and REAPER, the command inside the subhost that an init script
+# written for overlay-boot 1.6 ends with (`exec ${REAPER:-/.reaper} $NAME`).
 export_config() {
+	CONFIG=$CONF
+	REAPER=$SUBHOST_RUNDIR/reaper-exec
 	# shellcheck disable=SC2086,SC2163 # the list of names is split on purpose
-	export $CONFIG_KEYS CONF CGROUP_HIER
+	export $CONFIG_KEYS CONF CONFIG REAPER CGROUP_HIER
 	OVERLAY_BOOT_LIB=$LIBDIR
 	export OVERLAY_BOOT_LIB
 }

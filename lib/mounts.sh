@@ -206,23 +206,36 @@ postmount_devices() {
 }
 
 # init_script: print the init script that runs as the subhost's pid 1: it
-# starts the START services in order, then execs the reaper, which
-# announces readiness on fd 7 and stays as pid 1.
+# starts the START services in order (a name with `service NAME start`,
+# or its /etc/init.d script where there is no service(8); an absolute path
+# is run as it is, with no argument, as upstream's eval did), reports the
+# ones that failed on fd 7 ("failed NAME:STATUS..."; the supervisor names
+# them), then execs the reaper, which announces readiness on fd 7 and
+# stays as pid 1. A service that fails leaves the subhost up (for repair).
 init_script() {
-	local is_hold service
-	is_hold=
-	[ "$START" = none ] && is_hold=" -k"
+	local service
 	printf '%s\n' "#!/bin/sh" "# init of subhost $NAME, written by overlay-init at boot." \
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-		"export PATH" "cd /" 'start_service() {' '	case "$1" in' \
-		'	/*) "$1" start ;;' '	*)' '		if command -v service >/dev/null 2>&1; then' \
+		"export PATH" "cd /" 'failed=' 'start_service() {' '	case "$1" in' \
+		'	/*) "$1" ;;' '	*)' '		if command -v service >/dev/null 2>&1; then' \
 		'			service "$1" start' '		else' '			"/etc/init.d/$1" start' '		fi' \
-		'		;;' '	esac' '}'
+		'		;;' '	esac' '}' 'start_failed() {' \
+		'	echo "init: $1 failed to start (exit $2)" >&2' '	failed="$failed $1:$2"' '}'
 	for service in $START; do
 		[ "$service" = none ] && continue
 		# The readiness fd is closed for services so that only pid 1 holds it.
-		printf "start_service '%s' 7>&- </dev/null || echo \"init: %s failed to start (exit \$?)\" >&2\n" \
+		printf "start_service '%s' 7>&- </dev/null || start_failed '%s' \"\$?\"\n" \
 			"$service" "$service"
 	done
-	printf 'exec %s/reaper -t %s -r 7%s\n' "$SUBHOST_RUNDIR" "$STOP_TIMEOUT" "$is_hold"
+	printf '%s\n' '[ -z "$failed" ] || echo "failed$failed" >&7'
+	printf 'exec %s/reaper -t %s -r 7\n' "$SUBHOST_RUNDIR" "$STOP_TIMEOUT"
+}
+
+# reaper_exec_script: print the script that REAPER names inside the
+# subhost: an init written for overlay-boot 1.6 ends with
+# `exec ${REAPER:-/.reaper} $NAME`, and this makes that our reaper with
+# our options (the argument is the name, which it needs not).
+reaper_exec_script() {
+	printf '%s\n' "#!/bin/sh" "# exec \$REAPER NAME: pid 1 of subhost $NAME becomes the reaper." \
+		"exec $SUBHOST_RUNDIR/reaper -t $STOP_TIMEOUT -r 7"
 }

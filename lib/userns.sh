@@ -239,6 +239,7 @@ userns_exec_pivot() {
 	set -- "$@" -m "tmpfs,overlay-boot,$SUBHOST_RUNDIR,nosuid,nodev,mode=0700,size=2m" \
 		--ro-bind "$reaper" "$SUBHOST_RUNDIR/reaper"
 	[ ! -f "$sd/init" ] || set -- "$@" --ro-bind "$sd/init" "$SUBHOST_RUNDIR/init"
+	[ ! -f "$sd/reaper-exec" ] || set -- "$@" --ro-bind "$sd/reaper-exec" "$SUBHOST_RUNDIR/reaper-exec"
 	set -- "$@" --proc /proc --harden
 	# The device program on the subhost's cgroup v2 group, as USERNS=no.
 	[ -n "${CGROUP_HIER:-}" ] || mountinfo_scan

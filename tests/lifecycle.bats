@@ -75,11 +75,12 @@ print(os.path.exists('$base/hostonly/secret'))
 }
 
 @test "START services start in order, stop in reverse, the reaper ends the rest within STOP_TIMEOUT" {
-	conf=$(make_subhost obl4 LOWER=base "START=/svc-a /svc-b /svc-c" STOP_TIMEOUT=2)
+	conf=$(make_subhost obl4 LOWER=base "START=svc-a svc-b svc-c" STOP_TIMEOUT=2)
 	base=${conf%/*}
 	tiny_root "$base/base"
+	mkdir -p "$base/root/etc/init.d"
 	for s in a b; do
-		cat >"$base/root/svc-$s" <<SVC
+		cat >"$base/root/etc/init.d/svc-$s" <<SVC
 #!/bin/sh
 case "\$1" in
 start) echo "start $s" >>/svc.log; sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! >/run/svc-$s.pid ;;
@@ -88,13 +89,13 @@ esac
 SVC
 	done
 	# svc-c ignores SIGTERM and has no stop: only SIGKILL ends it.
-	cat >"$base/root/svc-c" <<'SVC'
+	cat >"$base/root/etc/init.d/svc-c" <<'SVC'
 #!/bin/sh
 case "$1" in
 start) echo "start c" >>/svc.log; sh -c 'trap "" TERM; while :; do sleep 1; done' </dev/null >/dev/null 2>&1 & ;;
 esac
 SVC
-	chmod +x "$base/root"/svc-?
+	chmod +x "$base/root/etc/init.d"/svc-?
 	boot "$conf"
 	run go obl4 sh -c 'ps -o args | grep -c "[s]leep 1000"'
 	[ "$output" = 2 ]

@@ -115,3 +115,116 @@ tiny_subhost() {
 /root" "$output"
 	stop obu5
 }
+
+# svc_script FILE WORD: an init.d-style script that logs "WORD $1" to
+# /svc.log and keeps a sleeper while started.
+svc_script() {
+	cat >"$1" <<SVC
+#!/bin/sh
+echo "$2 \$*" >>/svc.log
+case "\$1" in
+start) sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! >/run/$2.pid ;;
+stop) kill \$(cat /run/$2.pid) ;;
+esac
+SVC
+	chmod +x "$1"
+}
+
+@test "START: an absolute path runs once as it is, never at stop; names get start and stop, in reverse, each status reported" {
+	conf=$(tiny_subhost obu6 "START=svc-a /abs svc-b")
+	root=${conf%/*}/root
+	mkdir -p "$root/etc/init.d"
+	svc_script "$root/etc/init.d/svc-a" a
+	svc_script "$root/etc/init.d/svc-b" b
+	svc_script "$root/abs" abs
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obu6
+	run go obu6 cat /svc.log
+	assert_equal "$(printf 'a start\nabs \nb start')" "$output" "after boot"
+	run --separate-stderr "$TOP/overlay-stop" obu6
+	assert_status 0
+	assert_output_has "obu6: stopped svc-b (exit 0)"
+	assert_output_has "obu6: stopped svc-a (exit 0)"
+	assert_equal "" "$stderr" "stderr of overlay-stop"
+	assert_equal "$(printf 'a start\nabs \nb start\nb stop\na stop')" "$(cat "$root/svc.log")" "after stop"
+}
+
+@test "overlay-stop reports a stop script's own exit status, and runs the earlier ones after it" {
+	conf=$(tiny_subhost obu7 "START=svc-a svc-b")
+	root=${conf%/*}/root
+	mkdir -p "$root/etc/init.d"
+	svc_script "$root/etc/init.d/svc-a" a
+	printf '#!/bin/sh\necho "b $*" >>/svc.log\n[ "$1" = start ] || exit 3\n' >"$root/etc/init.d/svc-b"
+	chmod +x "$root/etc/init.d/svc-b"
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obu7
+	run --separate-stderr "$TOP/overlay-stop" obu7
+	assert_status 0
+	[[ "$stderr" == "overlay-stop: warning: obu7: stopping svc-b failed (exit 3)" ]] || {
+		echo "stderr: $stderr" >&2
+		false
+	}
+	assert_output_has "obu7: stopped svc-a (exit 0)"
+	assert_equal "$(printf 'a start\nb start\nb stop\na stop')" "$(cat "$root/svc.log")" "svc.log"
+}
+
+@test "a boot whose START services all failed comes up; overlay-boot names them on stderr and in the log, exit 0" {
+	conf=$(tiny_subhost obu8 "START=nosuch /bin/false svc-x")
+	root=${conf%/*}/root
+	mkdir -p "$root/etc/init.d"
+	printf '#!/bin/sh\nexit 4\n' >"$root/etc/init.d/svc-x"
+	chmod +x "$root/etc/init.d/svc-x"
+	run --separate-stderr "$TOP/overlay-boot" "$conf"
+	when_finished "$TOP/overlay-stop" obu8
+	assert_status 0
+	[[ "$stderr" == "overlay-boot: warning: obu8 is up, but START services failed: nosuch (exit 127), /bin/false (exit 1), svc-x (exit 4)"* ]] || {
+		echo "stderr: $stderr" >&2
+		false
+	}
+	assert_file_has "${conf%/*}/log" "START services that failed: nosuch (exit 127), /bin/false (exit 1), svc-x (exit 4)"
+	# up and enterable for repair
+	run go obu8 hostname
+	assert_equal obu8 "$output"
+	run "$TOP/overlay-list"
+	[[ "$output" == *"obu8 "*running* ]]
+	stop obu8
+}
+
+@test "hooks get CONFIG, CONF, the keys and REAPER; an upstream INIT ending in exec \${REAPER:-/.reaper} \$NAME works" {
+	for userns in no yes; do
+		conf=$(tiny_subhost obu9 "USERNS=$userns" PREMOUNT=premount INIT=init "CABLES=")
+		base=${conf%/*}
+		cat >"$base/premount" <<'HOOK'
+#!/bin/sh
+env >"$BASE/premount.env"
+echo "arg=$1" >>"$BASE/premount.env"
+HOOK
+		# as upstream's: the script printed with $NAME and ${REAPER...}
+		# expanded by the hook, and one expanded by pid 1 itself
+		cat >"$base/init" <<'HOOK'
+#!/bin/sh
+cat <<EOF
+#!/bin/sh
+echo "init of $NAME, pid \$\$" >/run/init.log
+[ -n "\$REAPER" ] && echo "REAPER inside: \$REAPER" >>/run/init.log
+exec ${REAPER:-/.reaper} $NAME
+EOF
+HOOK
+		chmod +x "$base/premount" "$base/init"
+		boot "$conf"
+		when_finished "$TOP/overlay-stop" obu9
+		for kv in "CONFIG=$conf" "CONF=$conf" "arg=$conf" NAME=obu9 "BASE=$base" "LOWER=$base/base" \
+			"UPPER=$base/root" "WORK=$base/work" "LIVE=$base/live" START=none CABLES= RAM_SIZE=50M \
+			REAPER=/run/overlay-boot/reaper-exec; do
+			grep -qx -- "$kv" "$base/premount.env" || {
+				echo "USERNS=$userns: not in the hook's environment: $kv" >&2
+				grep -E '^(CONF|CONFIG|NAME|BASE|LOWER|UPPER|WORK|LIVE|START|CABLES|RAM_SIZE|REAPER|arg)=' "$base/premount.env" >&2
+				false
+			}
+		done
+		run go obu9 cat /run/init.log /proc/1/comm
+		assert_equal "$(printf 'init of obu9, pid 1\nREAPER inside: /run/overlay-boot/reaper-exec\nreaper')" "$output" "USERNS=$userns"
+		stop obu9
+		rm -rf "$base"
+	done
+}
