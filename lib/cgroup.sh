@@ -4,6 +4,14 @@
 # limits (MEMORY_MAX, PIDS_MAX, CPU_MAX), joining, killing everything in
 # them, and removing them. The hierarchies come from mountinfo_scan
 # (lib/mounts.sh), never from an assumed path.
+#
+# A subhost with a user namespace gets its v2 group delegated (as
+# systemd-nspawn and LXC do): the limits stay on overlay-boot/NAME, owned
+# by the host's root, and its processes live in overlay-boot/NAME/payload,
+# which belongs to the subhost's root. After the cgroup namespace is made
+# there, payload is the root of the subhost's cgroup2 mount: its root makes
+# and fills groups below it, and never sees or writes the limits above.
+CG_PAYLOAD=payload
 
 # cgroup_for CONTROLLER: set CG_TYPE and CG_MNT to the hierarchy that
 # offers CONTROLLER: v2 when it is there, else its v1 hierarchy (both
@@ -77,6 +85,41 @@ cgroup_setup() {
 	[ -z "$MEMORY_MAX" ] || cgroup_limit "$1" memory "$MEMORY_MAX"
 	[ -z "$PIDS_MAX" ] || cgroup_limit "$1" pids "$PIDS_MAX"
 	[ -z "$CPU_MAX" ] || cgroup_limit "$1" cpu "$(cpu_max_values)"
+	! userns_on || cgroup_delegate "$1"
+}
+
+# cgroup_delegate NAME: make the payload group in NAME's v2 group, owned
+# by the subhost's root (USERNS_BASE) with the files the kernel lists as
+# delegatable, and let the controllers NAME has reach it.
+cgroup_delegate() {
+	local name type mnt group files file ctl enable
+	name=$1
+	files=$(cat /sys/kernel/cgroup/delegate 2>/dev/null) ||
+		files='cgroup.procs cgroup.threads cgroup.subtree_control'
+	while read -r type mnt _; do
+		[ "$type" = 2 ] || continue
+		group=$mnt/overlay-boot/$name
+		mkdir -- "$group/$CG_PAYLOAD" || die "cannot create cgroup $group/$CG_PAYLOAD"
+		set --
+		for file in $files; do
+			[ ! -e "$group/$CG_PAYLOAD/$file" ] || set -- "$@" "$group/$CG_PAYLOAD/$file"
+		done
+		chown -- "$USERNS_BASE:$USERNS_BASE" "$group/$CG_PAYLOAD" "$@" ||
+			die "cannot give cgroup $group/$CG_PAYLOAD to the subhost's root (host id $USERNS_BASE)"
+		enable=
+		read -r ctl <"$group/cgroup.controllers" || ctl=
+		for ctl in $ctl; do enable="$enable +$ctl"; done
+		[ -z "$enable" ] || cgroup_write "$group/cgroup.subtree_control" "${enable# }"
+	done <<HIER
+$CGROUP_HIER
+HIER
+}
+
+# cgroup_member GROUP: set CG_MEMBER to the group that processes of GROUP
+# join: its payload when it was delegated, else GROUP.
+cgroup_member() {
+	CG_MEMBER=$1
+	[ ! -d "$1/$CG_PAYLOAD" ] || CG_MEMBER=$1/$CG_PAYLOAD
 }
 
 # cgroup_limit NAME CONTROLLER VALUE: write the limit into the right file
@@ -140,18 +183,32 @@ cgroup_join() {
 	for group in $JOURNAL_GROUPS; do
 		IFS=$old_ifs
 		[ -d "$group" ] || continue
-		echo 0 >"$group/cgroup.procs" || die "cannot join cgroup $group"
+		cgroup_member "$group"
+		echo 0 >"$CG_MEMBER/cgroup.procs" || die "cannot join cgroup $CG_MEMBER"
 	done
 	IFS=$old_ifs
 }
 
-# cgroup_kill GROUP: SIGKILL everything in GROUP until it is empty.
+# cgroup_populated GROUP: GROUP or a group below it has a process.
+cgroup_populated() {
+	local key value
+	if [ -f "$1/cgroup.events" ]; then
+		while read -r key value; do
+			[ "$key" != populated ] || [ "$value" = 1 ] || return 1
+		done <"$1/cgroup.events"
+		return 0
+	fi
+	# cgroup files report size 0: read the list, never test it with -s.
+	read -r _ <"$1/cgroup.procs" 2>/dev/null
+}
+
+# cgroup_kill GROUP: SIGKILL everything in GROUP (and below, with v2's
+# cgroup.kill) until it is empty.
 cgroup_kill() {
 	local tries pid
 	[ -f "$1/cgroup.procs" ] || return 0
 	tries=0
-	# cgroup files report size 0: read the list, never test it with -s.
-	while read -r _ <"$1/cgroup.procs" 2>/dev/null; do
+	while cgroup_populated "$1"; do
 		if [ -f "$1/cgroup.kill" ]; then
 			echo 1 >"$1/cgroup.kill" 2>/dev/null
 		else
@@ -159,12 +216,26 @@ cgroup_kill() {
 				kill -KILL "$pid" 2>/dev/null
 			done <"$1/cgroup.procs"
 		fi
+		[ "$tries" -ne 0 ] || [ ! -d "$1/$CG_PAYLOAD" ] || [ -f "$1/cgroup.kill" ] ||
+			cgroup_kill "$1/$CG_PAYLOAD"
 		tries=$((tries + 1))
 		[ "$tries" -lt 100 ] || {
 			warn "processes left in cgroup $1"
 			return 1
 		}
 		sleep 0.05
+	done
+}
+
+# cgroup_rmdir_below GROUP: remove the groups below GROUP, deepest first
+# (empty ones: their processes were killed).
+cgroup_rmdir_below() {
+	local sub
+	for sub in "$1"/*/; do
+		[ -d "$sub" ] || continue
+		sub=${sub%/}
+		cgroup_rmdir_below "$sub"
+		rmdir -- "$sub" 2>/dev/null
 	done
 }
 
@@ -181,6 +252,8 @@ cgroup_remove_all() {
 	for group in $1; do
 		[ -d "$group" ] || continue
 		cgroup_kill "$group"
+		# The payload and the groups its root made below it go first.
+		[ ! -d "$group/$CG_PAYLOAD" ] || cgroup_rmdir_below "$group"
 		cra_left="$cra_left$group
 "
 		cra_parents="$cra_parents${group%/*}

@@ -182,7 +182,7 @@ userns_file_in_root() {
 # /dev, devpts, /dev/shm, sysfs, /run, /run/lock and /etc/adjtime, the
 # SHARE binds, our tmpfs with the reaper) and runs COMMAND as its pid 1.
 userns_exec_pivot() {
-	local sd reaper lowers layer old_ifs spec shm nargs type mnt
+	local sd reaper lowers layer old_ifs spec shm nargs type mnt devcg
 	sd=$STATE_ROOT/$NAME
 	reaper=$1
 	shift
@@ -214,6 +214,22 @@ userns_exec_pivot() {
 		--dev-bind /dev/null /dev/console \
 		-m "tmpfs,shm,/dev/shm,nosuid,nodev,mode=1777,size=$shm" \
 		-m sysfs,sysfs,/sys,ro,nosuid,nodev,noexec
+	# The subhost's cgroup v2 group, delegated to its root (lib/cgroup.sh):
+	# its cgroup2 mount, whose root is the payload group, and the device
+	# program on the group above, out of its reach.
+	[ -n "${CGROUP_HIER:-}" ] || mountinfo_scan
+	devcg=
+	while read -r type mnt _; do
+		if [ "$type" = 2 ] && [ -d "$mnt/overlay-boot/$NAME" ]; then
+			devcg=$mnt/overlay-boot/$NAME
+			break
+		fi
+	done <<HIERARCHIES
+$CGROUP_HIER
+HIERARCHIES
+	if [ -n "$devcg" ] && [ -d "$devcg/$CG_PAYLOAD" ]; then
+		set -- "$@" -m cgroup2,cgroup2,/sys/fs/cgroup,nosuid,nodev,noexec
+	fi
 	if [ "$RAM_SIZE" != none ]; then
 		set -- "$@" -m "tmpfs,run,/run,nosuid,nodev,mode=0755,size=$RAM_SIZE" \
 			-m tmpfs,lock,/run/lock,nosuid,nodev,noexec,mode=1777,size=5m
@@ -241,16 +257,7 @@ userns_exec_pivot() {
 	[ ! -f "$sd/init" ] || set -- "$@" --ro-bind "$sd/init" "$SUBHOST_RUNDIR/init"
 	[ ! -f "$sd/reaper-exec" ] || set -- "$@" --ro-bind "$sd/reaper-exec" "$SUBHOST_RUNDIR/reaper-exec"
 	set -- "$@" --proc /proc --harden
-	# The device program on the subhost's cgroup v2 group, as USERNS=no.
-	[ -n "${CGROUP_HIER:-}" ] || mountinfo_scan
-	while read -r type mnt _; do
-		if [ "$type" = 2 ] && [ -d "$mnt/overlay-boot/$NAME" ]; then
-			set -- "$@" --device-cgroup "$mnt/overlay-boot/$NAME"
-			break
-		fi
-	done <<HIERARCHIES
-$CGROUP_HIER
-HIERARCHIES
+	[ -z "$devcg" ] || set -- "$@" --device-cgroup "$devcg"
 	# The command was first: move it to the end, after --.
 	set -- "$@" --
 	while [ "$nargs" -gt 0 ]; do

@@ -192,6 +192,17 @@ static void readonly(const char *path, const char *keep)
 		put(k, sub);
 }
 
+/* The mount on PATH (in a read-only clone) writable again. */
+static void writable(const char *path)
+{
+	struct mount_attr a;
+
+	memset(&a, 0, sizeof a);
+	a.attr_clr = MOUNT_ATTR_RDONLY;
+	if (mount_setattr(AT_FDCWD, path, 0, &a, sizeof a) < 0)
+		pv_die_err(errno, "--harden: making %s writable again", path);
+}
+
 void pv_harden_mask(void)
 {
 	if (is_fs("/proc", PROC_SUPER_MAGIC)) {
@@ -203,10 +214,16 @@ void pv_harden_mask(void)
 				 "net" : NULL);
 	}
 	if (is_fs("/sys", SYSFS_MAGIC)) {
+		/* A cgroup2 mount on /sys/fs/cgroup is the subhost's delegated
+		 * group (USERNS=yes): it stays writable. */
+		bool cg = is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC);
+
 		for (size_t i = 0; sys_masked[i]; i++)
 			mask(sys_masked[i]);
 		for (size_t i = 0; sys_readonly[i]; i++)
 			readonly(sys_readonly[i], "devices/virtual/net");
+		if (cg)
+			writable("/sys/fs/cgroup");
 	}
 	if (files_mnt >= 0)
 		close(files_mnt);

@@ -273,3 +273,86 @@ in" ]
 	[ "$(stat -c %u:%g "$sh/f")" = 0:0 ]
 	stop obuh
 }
+
+# limits NAME: the subhost's limit files as the host sees them, with
+# their values (v2 or v1, wherever each controller is).
+limits() {
+	local f
+	for f in $(find /sys/fs/cgroup -maxdepth 4 -path "*/overlay-boot/$1/*" \
+		\( -name pids.max -o -name memory.max -o -name memory.limit_in_bytes \
+		-o -name cpu.max -o -name cpu.cfs_quota_us \) | sort); do
+		echo "$f $(cat "$f")"
+	done
+}
+
+@test "USERNS=yes: the cgroup is delegated: root inside makes a group and moves a process into it" {
+	conf=$(make_subhost obna USERNS=yes)
+	boot "$conf"
+	run go obna sh -c 'stat -f -c %T /sys/fs/cgroup; grep "^0::" /proc/self/cgroup
+		sleep 30 >/dev/null 2>&1 & mkdir /sys/fs/cgroup/obna-child && echo $! >/sys/fs/cgroup/obna-child/cgroup.procs &&
+		echo "moved $!"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = cgroup2fs ]
+	[ "${lines[1]}" = "0::/" ]
+	# from outside: the group is in the subhost's payload, owned by its
+	# root, and holds the process (one)
+	group=$(find /sys/fs/cgroup -maxdepth 5 -type d -path '*/overlay-boot/obna/payload/obna-child')
+	echo "group: $group"
+	[ -n "$group" ]
+	range=$(range_of obna)
+	[ "$(stat -c %u "$group")" = "${range%:*}" ]
+	[ "$(stat -c %u "${group%/*}")" = "${range%:*}" ]
+	[ "$(stat -c %u "${group%/*/*}")" = 0 ]
+	[ "$(wc -l <"$group/cgroup.procs")" = 1 ]
+	pid=$(cat "$group/cgroup.procs")
+	[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = "sleep 30 " ]
+	# stop removes it with the rest (the leak check sees the tree)
+	stop obna
+	[ ! -e "$group" ]
+}
+
+@test "USERNS=yes: root inside cannot raise its own limits (PIDS_MAX, MEMORY_MAX, CPU_MAX)" {
+	conf=$(make_subhost obnb USERNS=yes PIDS_MAX=50 MEMORY_MAX=256M CPU_MAX=50%)
+	boot "$conf"
+	before=$(limits obnb)
+	echo "$before"
+	[ "$(echo "$before" | wc -l)" -ge 3 ]
+	run go obnb sh -c '
+		# the delegated group: no limit file is its own to write
+		for f in /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max \
+			/sys/fs/cgroup/../pids.max /sys/fs/cgroup/../memory.max; do
+			[ -e "$f" ] && echo max 2>/dev/null >"$f" && echo "RAISED $f"
+		done
+		# a group of its own, moved into: bounded by the group above
+		mkdir -p /sys/fs/cgroup/obnb-g
+		echo "+pids +memory +cpu" 2>/dev/null >/sys/fs/cgroup/cgroup.subtree_control
+		# a fresh cgroup2 mount and the v1 hierarchies its cgroup namespace shows
+		mkdir -p /tmp/c2 && mount -t cgroup2 none /tmp/c2 && {
+			for f in /tmp/c2/pids.max /tmp/c2/memory.max /tmp/c2/cpu.max; do
+				[ -e "$f" ] && echo max 2>/dev/null >"$f" && echo "RAISED $f"
+			done
+			umount /tmp/c2
+		}
+		for c in pids memory cpu; do
+			mkdir -p "/tmp/$c"
+			mount -t cgroup -o "$c" none "/tmp/$c" 2>/dev/null || continue
+			echo "mounted v1 $c"
+			for f in pids.max:max memory.limit_in_bytes:-1 cpu.cfs_quota_us:-1; do
+				[ -e "/tmp/$c/${f%:*}" ] && echo "${f#*:}" 2>/dev/null >"/tmp/$c/${f%:*}" &&
+					echo "RAISED v1 $c ${f%:*}"
+			done
+			umount "/tmp/$c"
+		done
+		true'
+	echo "$output"
+	[[ "$output" != *RAISED* ]]
+	after=$(limits obnb)
+	[ "$after" = "$before" ]
+	# and the pids limit holds: of 60 sleeps, the ones over it never start
+	go obnb sh -c 'for i in $(seq 60); do sleep 2 & done 2>/dev/null; true' || true
+	events=$(find /sys/fs/cgroup -maxdepth 4 -path '*/overlay-boot/obnb/pids.events')
+	cat "$events"
+	[ "$(awk '$1 == "max" {print $2}' "$events")" -gt 0 ]
+	stop obnb
+}
