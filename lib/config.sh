@@ -210,7 +210,7 @@ config_read_name() {
 	[ -n "$SET_BASE" ] || die "$CONF: BASE: missing (required)"
 	[ -n "$BASE" ] || conf_error "$LINE_BASE" BASE "empty value"
 	case " $BANG_KEYS " in
-	*" BASE "*) BASE=$(run_bang BASE "$BASE" "$confdir") || exit 1 ;;
+	*" BASE "*) run_bang BASE "$BASE" "$confdir" && BASE=$BANG_VALUE ;;
 	esac
 	abs_path "$BASE" "$confdir"
 	BASE=$ABS_PATH
@@ -219,7 +219,7 @@ config_read_name() {
 	real_dir "$BASE" || conf_error "$LINE_BASE" BASE "cannot enter $BASE"
 	BASE=$REAL_DIR
 	case " $BANG_KEYS " in
-	*" NAME "*) NAME=$(run_bang NAME "$NAME" "$BASE") || exit 1 ;;
+	*" NAME "*) run_bang NAME "$NAME" "$BASE" && NAME=$BANG_VALUE ;;
 	esac
 	if [ -z "$SET_NAME" ]; then
 		NAME=${CONF##*/}
@@ -237,8 +237,8 @@ config_finish() {
 	for key in $BANG_KEYS; do
 		case "$key" in BASE | NAME) continue ;; esac
 		eval "value=\$$key"
-		value=$(run_bang "$key" "$value" "$BASE") || exit 1
-		eval "$key=\$value"
+		run_bang "$key" "$value" "$BASE"
+		eval "$key=\$BANG_VALUE"
 	done
 	while read -r key kind flags default; do
 		case "$kind" in base | name) continue ;; esac
@@ -308,30 +308,36 @@ config_abs_layers() {
 # few, a hung one must not hang the boot (or the stop waiting for it).
 BANG_TIMEOUT=${OVERLAY_BOOT_BANG_TIMEOUT:-60}
 
-# run_bang KEY VALUE DIR: run the command after the ! in DIR; print its
-# output (the value). The command finds KEY in OVERLAY_BOOT_KEY. It holds
-# none of our descriptors beyond its output (fd 9, the subhost's lock,
-# would outlive the boot in anything it leaves running), and it is ended,
-# with whatever it started, after BANG_TIMEOUT seconds.
+# run_bang KEY VALUE DIR: run the command after the ! in DIR; set
+# BANG_VALUE to its output (no command substitution around it: a signal
+# to the boot must not wait for the command). The command finds KEY in
+# OVERLAY_BOOT_KEY. It holds none of our descriptors beyond its output
+# (fd 9, the subhost's lock, would outlive the boot in anything it leaves
+# running), and it is ended, with whatever it started, after BANG_TIMEOUT
+# seconds, or when the boot is interrupted (BOOT_CHILD, lib/journal.sh).
 run_bang() {
-	local bang_out bang_rc bang_file
+	local bang_rc bang_file
 	journal_pending_create
 	# Its output goes to a file, not a pipe: a process it leaves in the
 	# background would hold a pipe, and the boot with it.
 	bang_file=$(mktemp) || die "cannot create a temporary file for the command of $1"
+	# In the background, waited for: a trapped signal ends `wait` at once.
 	(cd "$3" && OVERLAY_BOOT_KEY=$1 PATH="$LIBDIR:$PATH" exec \
 		timeout -k 2 "$BANG_TIMEOUT" sh -c "${2#!}" </dev/null >"$bang_file" \
-		3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-)
+		3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-) &
+	BOOT_CHILD=$! BOOT_TMP=$bang_file
+	wait "$BOOT_CHILD"
 	bang_rc=$?
-	bang_out=$(cat -- "$bang_file")
+	# shellcheck disable=SC2034 # BOOT_TMP is read by pending_interrupted
+	BOOT_CHILD='' BOOT_TMP=''
+	BANG_VALUE=$(cat -- "$bang_file")
 	rm -f -- "$bang_file"
 	[ "$bang_rc" != 124 ] && [ "$bang_rc" != 137 ] ||
 		conf_error "$(key_line "$1")" "$1" "command '${2#!}' did not finish within $BANG_TIMEOUT s (ended)"
 	[ "$bang_rc" = 0 ] ||
 		conf_error "$(key_line "$1")" "$1" "command '${2#!}' failed (exit $bang_rc)"
-	[ -n "$bang_out" ] ||
+	[ -n "$BANG_VALUE" ] ||
 		conf_error "$(key_line "$1")" "$1" "command '${2#!}' printed nothing"
-	printf '%s' "$bang_out"
 }
 
 # config_name_of CONF: print the NAME of CONF as the parser reads it

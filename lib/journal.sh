@@ -159,7 +159,24 @@ pending_undo_begin() {
 	OVERLAY_BOOT_UNDO=$STATE_ROOT/pending.$$
 	export OVERLAY_BOOT_UNDO
 	trap pending_undo_end EXIT
-	trap 'exit 1' INT TERM HUP
+	trap pending_interrupted INT TERM HUP
+}
+
+# pending_interrupted: SIGINT, SIGTERM or SIGHUP to a command that reads
+# a config: the process it waits for (BOOT_CHILD: a `!` command, or the
+# supervisor of a boot) is told to stop and waited for, so that what it
+# made is undone before the pending steps are; BOOT_TMP (a file or a
+# directory of ours) is removed. Every long wait of such a command is a
+# `wait` or `read` builtin, which a trapped signal ends at once.
+pending_interrupted() {
+	trap '' INT TERM HUP
+	if [ -n "${BOOT_CHILD:-}" ]; then
+		kill -TERM "$BOOT_CHILD" 2>/dev/null
+		# (no "Terminated" from the shell)
+		wait "$BOOT_CHILD" 2>/dev/null
+	fi
+	[ -z "${BOOT_TMP:-}" ] || rm -rf -- "$BOOT_TMP"
+	die "${NAME:+$NAME: }interrupted by a signal; what was made is undone"
 }
 
 # journal_pending_create: make the pending file before a `!` command runs
