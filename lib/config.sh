@@ -20,6 +20,7 @@ WORK         work      -      work
 LIVE         dir       -      live
 CABLES       cables    empty  -
 START        services  empty  networking ssh
+START_TIMEOUT seconds  -      90
 PREMOUNT     hook      -      $LIBDIR/overlay-premount
 POSTMOUNT    hook      -      $LIBDIR/overlay-postmount
 INIT         hook      -      $LIBDIR/overlay-init

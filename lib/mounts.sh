@@ -212,6 +212,10 @@ postmount_devices() {
 # ones that failed on fd 7 ("failed NAME:STATUS..."; the supervisor names
 # them), then execs the reaper, which announces readiness on fd 7 and
 # stays as pid 1. A service that fails leaves the subhost up (for repair).
+# One that has not finished starting after START_TIMEOUT seconds has
+# failed (STATUS "timeout") and is left running: a `sleep` watchdog,
+# killed by the service's subshell when it ends, is waited for (SIGPIPE:
+# the one signal that shells report no "Terminated" for).
 init_script() {
 	local service
 	printf '%s\n' "#!/bin/sh" "# init of subhost $NAME, written by overlay-init at boot." \
@@ -220,12 +224,17 @@ init_script() {
 		'	/*) "$1" ;;' '	*)' '		if command -v service >/dev/null 2>&1; then' \
 		'			service "$1" start' '		else' '			"/etc/init.d/$1" start' '		fi' \
 		'		;;' '	esac' '}' 'start_failed() {' \
-		'	echo "init: $1 failed to start (exit $2)" >&2' '	failed="$failed $1:$2"' '}'
+		'	echo "init: $1 failed to start (exit $2)" >&2' '	failed="$failed $1:$2"' '}' \
+		'# The readiness fd is closed for services so that only pid 1 holds it.' \
+		'run_service() {' "	sleep ${START_TIMEOUT:-90} 7>&- </dev/null >/dev/null 2>&1 &" '	dog=$!' \
+		'	(start_service "$1"; rc=$?; kill -PIPE "$dog" 2>/dev/null; exit "$rc") 7>&- </dev/null &' \
+		'	svc=$!' '	if wait "$dog"; then' \
+		"		echo \"init: \$1 failed to start: not finished within ${START_TIMEOUT:-90} s (left running)\" >&2" \
+		'		failed="$failed $1:timeout"' '		return 0' '	fi' \
+		'	wait "$svc" || start_failed "$1" "$?"' '}'
 	for service in $START; do
 		[ "$service" = none ] && continue
-		# The readiness fd is closed for services so that only pid 1 holds it.
-		printf "start_service '%s' 7>&- </dev/null || start_failed '%s' \"\$?\"\n" \
-			"$service" "$service"
+		printf "run_service '%s'\n" "$service"
 	done
 	printf '%s\n' '[ -z "$failed" ] || echo "failed$failed" >&7'
 	printf 'exec %s/reaper -t %s -r 7\n' "$SUBHOST_RUNDIR" "$STOP_TIMEOUT"

@@ -58,3 +58,18 @@ signal_ends_boot() {
 	signal_ends_boot HUP
 	settled obfh3
 }
+
+@test "a START service that never finishes starting: failed after START_TIMEOUT, left running, the subhost up" {
+	conf=$(make_subhost obfh4 START=/svc START_TIMEOUT=1)
+	base=${conf%/*}
+	pause_service "$base/root/svc"
+	touch "$base/root/pause-svc"
+	run timeout -k 5 30 "$TOP/overlay-boot" "$conf"
+	echo "$output"
+	[ "$status" = 0 ]
+	grep -q 'init: /svc failed to start: not finished within 1 s (left running)' "$base/log"
+	inside_pid obfh4 "sleep 120"
+	run timeout -k 5 60 "$TOP/overlay-stop" obfh4
+	[ "$status" = 0 ]
+	settled obfh4
+}
