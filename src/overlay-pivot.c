@@ -157,6 +157,7 @@ int main(int argc, char **argv)
 	char err[512];
 	bool staged = false;
 	int pidfd = -1;
+	int gate[2] = { -1, -1 };
 	pid_t pid;
 
 	pv_privs_init(&pr);
@@ -256,14 +257,26 @@ int main(int argc, char **argv)
 	    !(cfg.unshare & (CLONE_NEWPID | CLONE_NEWTIME)))
 		child(&cfg, &pr, &ctx, staged);
 
+	/* The child waits at this gate until the pid file is written: its
+	 * command may tell someone it is up (the reaper's readiness fd), who
+	 * then reads the pid file, and must not find it still empty. */
+	if (pidfd >= 0 && pipe2(gate, O_CLOEXEC) < 0)
+		pv_die_err(errno, "creating a pipe");
 	pv_block_signals();
 	pid = fork();
 	if (pid < 0)
 		pv_die_err(errno, "fork");
 	if (pid == 0) {
 		pv_restore_signals();
-		if (pidfd >= 0)
+		if (pidfd >= 0) {
+			char c;
+
 			close(pidfd);
+			close(gate[1]);
+			while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+				;
+			close(gate[0]);
+		}
 		child(&cfg, &pr, &ctx, staged);
 	}
 	if (pidfd >= 0) {
@@ -274,6 +287,8 @@ int main(int argc, char **argv)
 		if (r < 0 || close(pidfd) < 0)
 			pv_warn("--pid-file %s: %s", cfg.pidfile,
 				strerror(r < 0 ? -r : errno));
+		close(gate[0]);
+		close(gate[1]);	/* EOF: the child goes on */
 	}
 	/* Keep only 0-2: a caller waiting for EOF on a pipe must see it
 	 * when the namespace's processes are gone. */

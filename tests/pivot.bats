@@ -74,6 +74,20 @@ live_ns() {
 	[ "$(wc -c <"$BATS_TEST_TMPDIR/pid")" -eq $((${#pid} + 1)) ]
 }
 
+@test "the pid file is written before the command runs, however late the parent writes it" {
+	# strace holds each write of overlay-pivot's for 0.3 s, the pid file's
+	# included: the command reads the file as its first act. A command that
+	# tells its supervisor it is up (the reaper) must never let it find the
+	# pid file still empty.
+	T=$BATS_TEST_TMPDIR
+	run live_ns 'timeout 30 strace -f -qq -o /dev/null -e trace=write \
+		-e inject=write:delay_enter=300000 "$P" --unshare-pid \
+		--pid-file "$T/pid" --root "$LIVE" --bind "$T" /mnt --proc /proc -- \
+		/bin/sh -c "echo \"[\$(cat /mnt/pid)]\""'
+	assert_status 0
+	assert_output_has "[$(cat "$T/pid")]"
+}
+
 @test "without --exec-pid1 the command is pid 2 and pid 1 reaps orphans" {
 	run live_ns '"$P" --unshare-pid --root "$LIVE" --proc /proc --dev /dev -- /bin/sh -c \
 		"echo pid=\$\$; sh -c \"sleep 0.2 & sleep 0.1 & exit 0\"; sleep 1;
