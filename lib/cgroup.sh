@@ -5,12 +5,13 @@
 # them, and removing them. The hierarchies come from mountinfo_scan
 # (lib/mounts.sh), never from an assumed path.
 #
-# A subhost with a user namespace gets its v2 group delegated (as
-# systemd-nspawn and LXC do): the limits stay on overlay-boot/NAME, owned
-# by the host's root, and its processes live in overlay-boot/NAME/payload,
-# which belongs to the subhost's root. After the cgroup namespace is made
-# there, payload is the root of the subhost's cgroup2 mount: its root makes
-# and fills groups below it, and never sees or writes the limits above.
+# The processes of a subhost live in overlay-boot/NAME/payload of each
+# hierarchy, and its cgroup namespace is made there; the limits stay on
+# overlay-boot/NAME, above the root of what it can mount, so that not even
+# USERNS=no's root inside can raise them. A subhost with a user namespace
+# gets its v2 payload delegated (as systemd-nspawn and LXC do): owned by
+# its root, it is the root of the subhost's cgroup2 mount, where its root
+# makes and fills groups of its own.
 CG_PAYLOAD=payload
 
 # cgroup_for CONTROLLER: set CG_TYPE and CG_MNT to the hierarchy that
@@ -70,53 +71,58 @@ cgroup_setup() {
 	old_ifs=$IFS
 	IFS='
 '
+	CG_PAYLOADS=
 	for group in $CG_LIST; do
 		# Journalled before it is made: a kill in between leaves no orphan.
 		undo_push "$1" cgroup "$group"
+		CG_PAYLOADS="$CG_PAYLOADS$group/$CG_PAYLOAD
+"
 	done
 	tries=0
 	# shellcheck disable=SC2086 # one directory per line
-	until mkdir -p -- $CG_LIST 2>/dev/null; do
+	until mkdir -p -- $CG_PAYLOADS 2>/dev/null; do
 		# A concurrent stop may remove the shared parent in between.
 		tries=$((tries + 1))
-		[ "$tries" -lt 5 ] || die "cannot create the cgroups of $1: $CG_LIST"
+		[ "$tries" -lt 5 ] || die "cannot create the cgroups of $1: $CG_PAYLOADS"
 	done
 	IFS=$old_ifs
 	[ -z "$MEMORY_MAX" ] || cgroup_limit "$1" memory "$MEMORY_MAX"
 	[ -z "$PIDS_MAX" ] || cgroup_limit "$1" pids "$PIDS_MAX"
 	[ -z "$CPU_MAX" ] || cgroup_limit "$1" cpu "$(cpu_max_values)"
-	! userns_on || cgroup_delegate "$1"
+	cgroup_delegate "$1"
 }
 
-# cgroup_delegate NAME: make the payload group in NAME's v2 group, owned
-# by the subhost's root (USERNS_BASE) with the files the kernel lists as
-# delegatable, and let the controllers NAME has reach it.
+# cgroup_delegate NAME: let the controllers of NAME's v2 group reach its
+# payload; with a user namespace, give the payload to the subhost's root
+# (USERNS_BASE): the directory and the files the kernel lists as
+# delegatable.
 cgroup_delegate() {
 	local name type mnt group files file ctl enable
 	name=$1
-	files=$(cat /sys/kernel/cgroup/delegate 2>/dev/null) ||
+	files=
+	! userns_on || files=$(cat /sys/kernel/cgroup/delegate 2>/dev/null) ||
 		files='cgroup.procs cgroup.threads cgroup.subtree_control'
 	while read -r type mnt _; do
 		[ "$type" = 2 ] || continue
 		group=$mnt/overlay-boot/$name
-		mkdir -- "$group/$CG_PAYLOAD" || die "cannot create cgroup $group/$CG_PAYLOAD"
+		enable=
+		read -r ctl <"$group/cgroup.controllers" || ctl=
+		for ctl in $ctl; do enable="$enable +$ctl"; done
+		[ -z "$enable" ] || cgroup_write "$group/cgroup.subtree_control" "${enable# }"
+		userns_on || continue
 		set --
 		for file in $files; do
 			[ ! -e "$group/$CG_PAYLOAD/$file" ] || set -- "$@" "$group/$CG_PAYLOAD/$file"
 		done
 		chown -- "$USERNS_BASE:$USERNS_BASE" "$group/$CG_PAYLOAD" "$@" ||
 			die "cannot give cgroup $group/$CG_PAYLOAD to the subhost's root (host id $USERNS_BASE)"
-		enable=
-		read -r ctl <"$group/cgroup.controllers" || ctl=
-		for ctl in $ctl; do enable="$enable +$ctl"; done
-		[ -z "$enable" ] || cgroup_write "$group/cgroup.subtree_control" "${enable# }"
 	done <<HIER
 $CGROUP_HIER
 HIER
 }
 
 # cgroup_member GROUP: set CG_MEMBER to the group that processes of GROUP
-# join: its payload when it was delegated, else GROUP.
+# join: its payload (GROUP for a subhost started before there was one).
 cgroup_member() {
 	CG_MEMBER=$1
 	[ ! -d "$1/$CG_PAYLOAD" ] || CG_MEMBER=$1/$CG_PAYLOAD
@@ -202,11 +208,16 @@ cgroup_populated() {
 	read -r _ <"$1/cgroup.procs" 2>/dev/null
 }
 
-# cgroup_kill GROUP: SIGKILL everything in GROUP (and below, with v2's
-# cgroup.kill) until it is empty.
+# cgroup_kill GROUP: SIGKILL everything in GROUP and the groups below it
+# until it is empty: v2's cgroup.kill takes the subtree; v1 goes down.
 cgroup_kill() {
-	local tries pid
+	local tries pid sub
 	[ -f "$1/cgroup.procs" ] || return 0
+	if [ ! -f "$1/cgroup.kill" ]; then
+		for sub in "$1"/*/; do
+			[ ! -d "$sub" ] || cgroup_kill "${sub%/}"
+		done
+	fi
 	tries=0
 	while cgroup_populated "$1"; do
 		if [ -f "$1/cgroup.kill" ]; then
@@ -216,8 +227,6 @@ cgroup_kill() {
 				kill -KILL "$pid" 2>/dev/null
 			done <"$1/cgroup.procs"
 		fi
-		[ "$tries" -ne 0 ] || [ ! -d "$1/$CG_PAYLOAD" ] || [ -f "$1/cgroup.kill" ] ||
-			cgroup_kill "$1/$CG_PAYLOAD"
 		tries=$((tries + 1))
 		[ "$tries" -lt 100 ] || {
 			warn "processes left in cgroup $1"

@@ -100,10 +100,11 @@ ppid_of() {
 }
 
 # inside_pid NAME ARGS: the host pid of a process of subhost NAME (found in
-# its cgroup) whose command line is exactly ARGS (words joined by blanks).
+# its cgroup: the payload group below overlay-boot/NAME) whose command
+# line is exactly ARGS (words joined by blanks).
 inside_pid() {
 	local p procs
-	procs=$(find /sys/fs/cgroup -path "*/overlay-boot/$1/cgroup.procs" 2>/dev/null | head -n 1)
+	procs=$(find /sys/fs/cgroup -path "*/overlay-boot/$1/payload/cgroup.procs" 2>/dev/null | head -n 1)
 	[ -n "$procs" ] || return 1
 	for p in $(cat "$procs"); do
 		if [ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "$2 " ]; then
