@@ -63,6 +63,31 @@ kill_subhost() {
 	IFS=$old_ifs
 }
 
+# stuck_processes NAME: set STUCK to the processes left in NAME's cgroups
+# that no signal can end now (state D, uninterruptible: waiting for I/O,
+# a frozen file system, a dead NFS server), as "PID (COMMAND LINE)"
+# separated by "; "; empty when there are none.
+stuck_processes() {
+	local group old_ifs pid cmd seen
+	STUCK='' seen=' '
+	journal_groups "$1"
+	old_ifs=$IFS
+	IFS='
+'
+	for group in $JOURNAL_GROUPS; do
+		IFS=$old_ifs
+		[ -f "$group/cgroup.procs" ] || continue
+		while read -r pid; do
+			case "$seen" in *" $pid "*) continue ;; esac
+			seen="$seen$pid "
+			proc_start "$pid" && [ "$PROC_STATE" = D ] || continue
+			cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
+			STUCK="$STUCK${STUCK:+; }$pid (${cmd% })"
+		done <"$group/cgroup.procs"
+	done
+	IFS=$old_ifs
+}
+
 # undo_all NAME: stop what is left of subhost NAME and undo every recorded
 # side effect, newest first. Safe to run twice.
 undo_all() {

@@ -42,8 +42,11 @@ exec_in_subhost() {
 	# hardened as the subhost's own processes are (--harden-only)
 	helper_path overlay-pivot
 	# shellcheck disable=SC2086 # rin_user is one option or nothing
-	exec env -i HOME=/root TERM="${TERM:-dumb}" \
-		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		"$HELPER" --harden-only -- nsenter --target "$rin_pid" $rin_user --mount --uts --ipc --net --pid \
+	set -- "$HELPER" --harden-only -- nsenter --target "$rin_pid" $rin_user --mount --uts --ipc --net --pid \
 		--cgroup --time --root --wdns=/ -- "$@"
+	# A bounded run (a service stop): timeout(1) ends it, with all it
+	# started (its process group), after EXEC_TIMEOUT seconds: exit 124.
+	[ -z "${EXEC_TIMEOUT:-}" ] || set -- timeout -k 2 "$EXEC_TIMEOUT" "$@"
+	exec env -i HOME=/root TERM="${TERM:-dumb}" \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
 }

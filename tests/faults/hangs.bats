@@ -73,3 +73,57 @@ signal_ends_boot() {
 	[ "$status" = 0 ]
 	settled obfh4
 }
+
+@test "a service whose stop never returns: overlay-stop ends it after STOP_TIMEOUT and goes on" {
+	conf=$(make_subhost obfh5 START=obfsvc STOP_TIMEOUT=2)
+	base=${conf%/*}
+	mkdir -p "$base/root/etc/init.d"
+	printf '#!/bin/sh\ncase "$1" in stop) exec sleep 120 ;; esac\nexit 0\n' >"$base/root/etc/init.d/obfsvc"
+	chmod +x "$base/root/etc/init.d/obfsvc"
+	run timeout -k 5 30 "$TOP/overlay-boot" "$conf"
+	[ "$status" = 0 ]
+	run timeout -k 5 30 "$TOP/overlay-stop" obfh5
+	echo "$output"
+	[ "$status" = 0 ]
+	[[ "$output" == *"stopping obfsvc did not finish within 2 s (ended)"* ]]
+	[[ "$output" == *"obfh5 stopped"* ]]
+	settled obfh5
+}
+
+# d_state_pid NAME: the pid of a process of subhost NAME in state D.
+d_state_pid() {
+	local procs p
+	procs=$(find /sys/fs/cgroup -path "*/overlay-boot/$1/cgroup.procs" 2>/dev/null | head -n 1)
+	for p in $(cat "$procs" 2>/dev/null); do
+		[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = D ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+@test "a process that cannot be killed (state D): overlay-stop gives up naming its pid and command" {
+	conf=$(make_subhost obfh6 UPPER=up/root WORK=up/work STOP_TIMEOUT=1)
+	base=${conf%/*}
+	truncate -s 64M "$base/up.img"
+	mkfs.ext4 -q "$base/up.img"
+	mkdir -p "$base/up"
+	mount -o loop "$base/up.img" "$base/up"
+	when_finished umount -d "$base/up"
+	mkdir "$base/up/root" "$base/up/work"
+	run timeout -k 5 30 "$TOP/overlay-boot" "$conf"
+	[ "$status" = 0 ]
+	# a frozen UPPER: a write inside waits in the kernel, beyond SIGKILL
+	fsfreeze -f "$base/up"
+	when_finished fsfreeze -u "$base/up"
+	go obfh6 sh -c 'sh -c "echo x >/frozen" </dev/null >/dev/null 2>&1 &'
+	wait_for d_state_pid obfh6
+	d=$(d_state_pid obfh6)
+	run timeout -k 5 60 "$TOP/overlay-stop" obfh6
+	echo "$output"
+	[ "$status" = 1 ]
+	[ "${#lines[@]}" = 1 ]
+	[[ "$output" == *"cannot be killed"*"$d (sh -c echo x >/frozen)"* ]]
+	fsfreeze -u "$base/up"
+	run timeout -k 5 60 "$TOP/overlay-stop" obfh6
+	[ "$status" = 0 ]
+	# the image's mount and loop device go at the end; teardown checks
+}
