@@ -88,8 +88,13 @@ cgroup_setup() {
 	IFS=$old_ifs
 	[ -z "$MEMORY_MAX" ] || cgroup_limit "$1" memory "$MEMORY_MAX"
 	[ -z "$PIDS_MAX" ] || cgroup_limit "$1" pids "$PIDS_MAX"
-	[ -z "$CPU_MAX" ] || cgroup_limit "$1" cpu "$(cpu_max_values)"
 	cgroup_delegate "$1"
+}
+
+# cgroup_cpu_max NAME: apply CPU_MAX, the mount stage's last step before
+# it execs overlay-pivot: the mounts and hooks are not slowed by it.
+cgroup_cpu_max() {
+	[ -z "$CPU_MAX" ] || cgroup_limit "$1" cpu "$(cpu_max_values)"
 }
 
 # cgroup_delegate NAME: let the controllers of NAME's v2 group reach its

@@ -99,11 +99,18 @@ config_parse() {
 	for key in $CONFIG_KEYS; do
 		eval "$key=; LINE_$key=; SET_$key="
 	done
+	config_bytes_check
 	lineno=0
 	cr=
 	BANG_KEYS=
 	while IFS= read -r line || [ -n "$line" ]; do
 		lineno=$((lineno + 1))
+		case "$lineno:$line" in
+		1:[!A-Za-z#[:blank:]]*)
+			# A UTF-8 byte order mark (an editor's) is skipped.
+			line=${line#"$(printf '\357\273\277')"}
+			;;
+		esac
 		case "$line" in
 		*[[:cntrl:]])
 			# Only a line with a control character pays for the CR.
@@ -188,6 +195,21 @@ config_value() {
 		trim "${CONFIG_VALUE%%[[:blank:]]#*}"
 		CONFIG_VALUE=$TRIMMED
 		;;
+	esac
+}
+
+# config_bytes_check: refuse a config with a NUL byte (the shell's read
+# drops it, joining the text around it: NAME=a<NUL>b would be "ab") or a
+# carriage return anywhere but before a line's newline (a file with CR
+# line ends would be one line), naming the line. One grep, no shell loop.
+config_bytes_check() {
+	local cb_hit
+	cb_hit=$(LC_ALL=C grep -n -o -a -m 1 -P '\x00|\r(?!$)' -- "$CONF" 2>/dev/null) || return 0
+	cb_hit=${cb_hit%%"
+"*}
+	case "$cb_hit" in
+	*:) die "$CONF:${cb_hit%%:*}: a NUL byte in the line (not a text file?)" ;;
+	*) die "$CONF:${cb_hit%%:*}: a carriage return inside the line (CR line ends? save it with LF line ends)" ;;
 	esac
 }
 

@@ -16,6 +16,44 @@ name_problem() {
 	esac
 }
 
+# Limits that a subhost can work with, measured on a boot with START=none
+# followed by an overlay-go (man/overlay-boot.adoc, RESOURCE LIMITS):
+# fewer pids fails the boot or overlay-go ("Cannot fork"), less memory
+# has the mount stage or pid 1 killed by the OOM killer.
+MIN_PIDS_MAX=8
+MIN_MEMORY_MAX=4M
+MAX_SECONDS=86400
+
+# size_bytes SIZE: set SIZE_BYTES to SIZE (digits with an optional K, M,
+# G or T suffix) in bytes; fails above 2^60 (no limit takes more).
+size_bytes() {
+	local n mult
+	case "$1" in
+	*[kK]) mult=1024 ;;
+	*[mM]) mult=1048576 ;;
+	*[gG]) mult=1073741824 ;;
+	*[tT]) mult=1099511627776 ;;
+	*) mult=1 ;;
+	esac
+	n=${1%[kKmMgGtT]}
+	# no leading zero: $((010)) is octal
+	n=${n#"${n%%[!0]*}"}
+	n=${n:-0}
+	[ "${#n}" -le 18 ] && [ "$n" -le $((1152921504606846976 / mult)) ] || return 1
+	SIZE_BYTES=$((n * mult))
+}
+
+# check_minimum KEY VALUE MINIMUM: VALUE (a size or a count) is at least
+# MINIMUM and not absurdly large, or die naming KEY.
+check_minimum() {
+	local cm_value
+	size_bytes "$2" || conf_error "$(key_line "$1")" "$1" "'$2' is too large"
+	cm_value=$SIZE_BYTES
+	size_bytes "$3"
+	[ "$cm_value" -ge "$SIZE_BYTES" ] ||
+		conf_error "$(key_line "$1")" "$1" "'$2' is less than $3, too little for a boot and overlay-go"
+}
+
 # check_name NAME LINE: NAME is valid, or die naming the line.
 check_name() {
 	name_problem "$1"
@@ -121,19 +159,29 @@ config_check() {
 		*%) is_uint "${value%\%}" || conf_error "$(key_line "$1")" "$1" "'$value' is not a size" ;;
 		*) is_size "$value" || conf_error "$(key_line "$1")" "$1" "'$value' is not a size (like 50M) or none" ;;
 		esac
+		# tmpfs takes size=0 as no limit at all
+		case "${value%[kKmMgGtT%]}" in
+		*[!0]*) ;;
+		*) conf_error "$(key_line "$1")" "$1" "'$value' is no space at all (none for no tmpfs)" ;;
+		esac
 		;;
 	userns) userns_validate ;;
 	seconds)
 		is_uint "$value" ||
 			conf_error "$(key_line "$1")" "$1" "'$value' is not a number of seconds"
+		# the reaper takes up to 999999999; a day is plenty
+		[ "${#value}" -le 5 ] && [ "$value" -le "$MAX_SECONDS" ] ||
+			conf_error "$(key_line "$1")" "$1" "'$value' is more than $MAX_SECONDS seconds (one day)"
 		;;
 	size)
 		[ -z "$value" ] || [ "$value" = max ] || is_size "$value" ||
 			conf_error "$(key_line "$1")" "$1" "'$value' is not a size (like 512M) or max"
+		[ -z "$value" ] || [ "$value" = max ] || check_minimum "$1" "$value" "$MIN_MEMORY_MAX"
 		;;
 	count)
 		[ -z "$value" ] || [ "$value" = max ] || is_uint "$value" ||
 			conf_error "$(key_line "$1")" "$1" "'$value' is not a number or max"
+		[ -z "$value" ] || [ "$value" = max ] || check_minimum "$1" "$value" "$MIN_PIDS_MAX"
 		;;
 	cpu) [ -z "$value" ] || cpu_max_values >/dev/null ;;
 	services)
@@ -202,6 +250,33 @@ cpu_max_values() {
 	esac
 }
 
+# share_target_problem PATH: set SHARE_PROBLEM to why a share cannot go on
+# PATH inside the subhost (empty when it can): /, /dev, /run (the boot
+# mounts its own file systems there, over or into the share, and makes
+# directories or device nodes in the host directory), /proc and /sys and
+# anything below them (mounted over by the kernel's own), and the
+# supervisor's /run/overlay-boot.
+share_target_problem() {
+	local stp_path
+	# //x, /./x and x/ are the same place as /x
+	stp_path=/$1
+	while :; do
+		case "$stp_path" in
+		*//*) stp_path=${stp_path%%//*}/${stp_path#*//} ;;
+		*/./*) stp_path=${stp_path%%/./*}/${stp_path#*/./} ;;
+		*/.) stp_path=${stp_path%/.} ;;
+		?*/) stp_path=${stp_path%/} ;;
+		*) break ;;
+		esac
+	done
+	SHARE_PROBLEM=
+	case "$stp_path" in
+	/ | /dev | /run | /proc | /proc/* | /sys | /sys/* | "$SUBHOST_RUNDIR" | "$SUBHOST_RUNDIR"/*)
+		SHARE_PROBLEM="cannot share onto $stp_path (a system directory the subhost's own mounts cover)"
+		;;
+	esac
+}
+
 validate_shares() {
 	local spec old_ifs layer
 	[ -n "$SHARE" ] || return 0
@@ -212,6 +287,8 @@ validate_shares() {
 		case "/$SHARE_GUEST/" in
 		*/../*) conf_error "$(key_line SHARE)" SHARE "subhost path $SHARE_GUEST contains .." ;;
 		esac
+		share_target_problem "$SHARE_GUEST"
+		[ -z "$SHARE_PROBLEM" ] || conf_error "$(key_line SHARE)" SHARE "$SHARE_PROBLEM"
 		old_ifs=$IFS
 		IFS=:
 		for layer in $LOWER; do
