@@ -183,7 +183,7 @@ pending_undo_begin() {
 	# record anything in it.
 	OVERLAY_BOOT_UNDO=$STATE_ROOT/pending.$$
 	export OVERLAY_BOOT_UNDO
-	trap pending_undo_end EXIT
+	trap 'pending_undo_end; unlock_subhost' EXIT
 	trap pending_interrupted INT TERM HUP
 }
 

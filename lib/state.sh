@@ -21,17 +21,47 @@ state_put() {
 }
 
 # lock_subhost NAME: take the subhost's lock on fd 9, or fail (returns 1)
-# when another process holds it.
+# when another process holds it (fd 9 is then open on its file, for a
+# wait). The lock file lives only while the lock is needed: the last
+# holder removes it (unlock_subhost), so a lock taken on a file that was
+# removed meanwhile is no lock: it is taken again on the new file.
 lock_subhost() {
+	LOCKED_NAME=
 	[ -d "$STATE_ROOT" ] || mkdir -p "$STATE_ROOT" || die "cannot create $STATE_ROOT"
-	exec 9>>"$STATE_ROOT/$1.lock" || die "cannot open lock $STATE_ROOT/$1.lock"
-	flock -n 9
+	while :; do
+		exec 9>>"$STATE_ROOT/$1.lock" || die "cannot open lock $STATE_ROOT/$1.lock"
+		flock -n 9 || return 1
+		if lock_is_ours "$1"; then
+			LOCKED_NAME=$1
+			return 0
+		fi
+	done
 }
 
-# is_running NAME: a supervisor holds the lock of NAME.
+# lock_is_ours NAME: the file that fd 9 has locked is NAME's lock file.
+lock_is_ours() {
+	# -ef: in dash, busybox ash and bash alike, and no process
+	# shellcheck disable=SC3013
+	[ /dev/fd/9 -ef "$STATE_ROOT/$1.lock" ]
+}
+
+# unlock_subhost: remove the lock file of the subhost locked on fd 9
+# (LOCKED_NAME) when nothing of it is left (no state directory), while
+# the lock is still held: no one else can have that file locked, nor
+# another at its path. The lock goes when fd 9 is closed.
+unlock_subhost() {
+	[ -n "${LOCKED_NAME:-}" ] || return 0
+	[ ! -d "$STATE_ROOT/$LOCKED_NAME" ] || return 0
+	! lock_is_ours "$LOCKED_NAME" || rm -f -- "$STATE_ROOT/$LOCKED_NAME.lock"
+	LOCKED_NAME=
+}
+
+# is_running NAME: a supervisor holds the lock of NAME. (The file is
+# opened, never created: flock(1) with a path would create it.)
 is_running() {
 	[ -e "$STATE_ROOT/$1.lock" ] || return 1
-	! flock -n "$STATE_ROOT/$1.lock" true
+	{ flock -n 8; } 2>/dev/null 8<"$STATE_ROOT/$1.lock"
+	[ "$?" = 1 ]
 }
 
 # subhost_pid1 NAME: set PID1 to the host pid of the subhost's pid 1,
