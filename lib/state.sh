@@ -56,6 +56,29 @@ unlock_subhost() {
 	LOCKED_NAME=
 }
 
+# lock_holder NAME: set LOCK_HOLDER to "pid N (COMMAND LINE)" of the
+# process that holds NAME's lock, as far as it can be told (our commands
+# hold it on fd 9; a waiting overlay-stop has it open and is not counted),
+# or empty. For messages only: it reads every process's fd 9.
+lock_holder() {
+	local lh_fd lh_pid lh_cmd
+	LOCK_HOLDER=
+	for lh_fd in /proc/[0-9]*/fd/9; do
+		# shellcheck disable=SC3013 # -ef: dash, busybox ash and bash alike
+		[ "$lh_fd" -ef "$STATE_ROOT/$1.lock" ] 2>/dev/null || continue
+		lh_pid=${lh_fd#/proc/}
+		lh_pid=${lh_pid%%/*}
+		[ "$lh_pid" != "$$" ] || continue
+		lh_cmd=$(tr '\0' ' ' <"/proc/$lh_pid/cmdline" 2>/dev/null) || continue
+		case "$lh_cmd" in
+		*overlay-stop*) continue ;;
+		esac
+		# shellcheck disable=SC2034 # returned to the caller
+		LOCK_HOLDER="pid $lh_pid (${lh_cmd% })"
+		return 0
+	done
+}
+
 # is_running NAME: a supervisor holds the lock of NAME. (The file is
 # opened, never created: flock(1) with a path would create it.)
 is_running() {
@@ -134,6 +157,26 @@ state_mark_stopping() {
 	printf '%s %s\n' "$$" "$PROC_START" >"$STATE_ROOT/$1/stopping"
 }
 
+# state_claim_stopping NAME: record, as state_mark_stopping, that this
+# process is stopping NAME, unless another live process has (fails then).
+# The file is made with O_EXCL (noclobber): of two stops, one wins.
+state_claim_stopping() {
+	local tries csp_start
+	proc_start $$ || return 1
+	csp_start=$PROC_START
+	tries=0
+	while [ "$tries" -lt 2 ]; do
+		if (set -C && printf '%s %s\n' "$$" "$csp_start" >"$STATE_ROOT/$1/stopping") 2>/dev/null; then
+			return 0
+		fi
+		! state_stopping "$1" || return 1
+		# left by a stop that was killed: ours now
+		rm -f -- "$STATE_ROOT/$1/stopping"
+		tries=$((tries + 1))
+	done
+	return 1
+}
+
 # state_stopping NAME: a process that is stopping NAME is still alive (a
 # stop that was killed half-way counts for nothing).
 state_stopping() {
@@ -195,6 +238,23 @@ find_subhost() {
 	esac
 	[ -f "$1" ] || die "$1: no such config file"
 	config_read_name "$1"
+	config_owns_name
+}
+
+# config_owns_name: a command given a config file acts on the subhost
+# started from that file (CONF, NAME from config_read_name): it refuses a
+# NAME that runs from another config, and says which name the subhost
+# from this one runs as when NAME was edited since it booted.
+config_owns_name() {
+	local con_name
+	if state_read "$NAME" conf; then
+		[ -z "$STATE_VALUE" ] || [ "$STATE_VALUE" = "$CONF" ] ||
+			die "$CONF: $NAME is the subhost started from another config, $STATE_VALUE; not this one's"
+		return 0
+	fi
+	state_name_of "$CONF" || return 0
+	con_name=$STATE_NAME
+	die "$CONF: the subhost started from it runs as $con_name (its NAME is $NAME now); use the name: $PROG $con_name"
 }
 
 # list_running: print the names of the running subhosts, one per line
