@@ -211,9 +211,26 @@ static int in_pidns(int fd, const struct stat *pidns)
 	return 0;
 }
 
+/* The root directory of the subhost's pid 1: a mount namespace is the
+ * subhost's (its own, or a service's copy) only when a process in it has
+ * this root.  A process of the subhost's pid namespace may live in the
+ * host's mount namespace (nsenter -t PID1 -p): its namespace is not ours
+ * to change. */
+static struct stat root_st;
+
+static int same_root(long pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%ld/root", pid);
+	return stat(path, &st) == 0 && st.st_dev == root_st.st_dev &&
+	       st.st_ino == root_st.st_ino;
+}
+
 /* scan: add the mount namespace of every process of the subhost that is
- * not known yet.  Runs in the host's mount namespace (its /proc).
- * Returns how many were added. */
+ * not known yet, whose root is the subhost's.  Runs in the host's mount
+ * namespace (its /proc).  Returns how many were added. */
 static size_t scan(const struct stat *pidns)
 {
 	DIR *d = opendir("/proc");
@@ -237,7 +254,7 @@ static size_t scan(const struct stat *pidns)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;	/* gone, or a kernel thread */
-		if (!in_pidns(fd, pidns))
+		if (!in_pidns(fd, pidns) || !same_root(pid))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/ns/mnt", pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -574,6 +591,9 @@ int main(int argc, char **argv)
 	if (fd < 0 || fstat(fd, &pidns_st) != 0)
 		die("process %d is gone: %s", pid, strerror(errno));
 	close(fd);
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	if (stat(path, &root_st) != 0)
+		die("process %d is gone: %s", pid, strerror(errno));
 	/* The subhost's own mount namespace comes first. */
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -1,0 +1,51 @@
+#!/usr/bin/env bats
+# Shares never reach the host: overlay-share changes only mount namespaces
+# whose root is the subhost's, -u removes only what overlay-share mounted,
+# and a SHARE mount point is never made through a link the subhost planted.
+
+load helpers
+
+@test "overlay-share leaves alone a process of the subhost's pid namespace that is in the host's mount namespace" {
+	conf=$(make_subhost obfe1)
+	boot "$conf"
+	mkdir -p "$BATS_TEST_TMPDIR/hostdir"
+	pid1=$(cat "$STATE/obfe1/pid1")
+	nsenter -t "$pid1" -p sleep 300 &
+	ns=$!
+	when_finished kill "$ns"
+	wait_for inside_pid obfe1 "sleep 300"
+	run timeout -k 5 20 "$TOP/overlay-share" "$BATS_TEST_TMPDIR/hostdir" obfe1 /obfe1-share
+	echo "$output"
+	[ "$status" = 0 ]
+	[[ "$output" == *"(1 mount namespace)"* ]]
+	[ ! -e /obfe1-share ]
+	! grep -q obfe1-share /proc/self/mountinfo
+	go obfe1 test -d /obfe1-share
+	kill "$ns"
+	wait "$ns" || true
+	stop obfe1
+	settled obfe1
+}
+
+@test "overlay-share -u removes only what overlay-share mounted: /proc, /dev, a SHARE= bind stay" {
+	mkdir -p "$BATS_TEST_TMPDIR/hostdir" "$BATS_TEST_TMPDIR/cfgshare"
+	conf=$(make_subhost obfe2 "SHARE=$BATS_TEST_TMPDIR/cfgshare:/cfgshare")
+	boot "$conf"
+	for p in /proc /dev /dev/pts /cfgshare /run/overlay-boot; do
+		run timeout -k 5 20 "$TOP/overlay-share" -u "$p" obfe2
+		echo "$output"
+		[ "$status" = 1 ]
+		[[ "$output" == *"not a share that overlay-share made"* ]]
+	done
+	go obfe2 test -r /proc/self/stat
+	go obfe2 test -c /dev/null
+	go obfe2 grep -q ' /cfgshare ' /proc/self/mountinfo
+	run timeout -k 5 20 "$TOP/overlay-share" "$BATS_TEST_TMPDIR/hostdir" obfe2 /srv/x
+	[ "$status" = 0 ]
+	run timeout -k 5 20 "$TOP/overlay-share" -u /srv/x/ obfe2
+	echo "$output"
+	[ "$status" = 0 ]
+	! go obfe2 grep -q ' /srv/x ' /proc/self/mountinfo
+	stop obfe2
+	settled obfe2
+}
