@@ -49,3 +49,16 @@ load helpers
 	stop obfe2
 	settled obfe2
 }
+
+@test "a SHARE mount point through a symbolic link the subhost planted: refused, nothing made on the host" {
+	mkdir -p "$BATS_TEST_TMPDIR/hostdir" "$BATS_TEST_TMPDIR/escape"
+	conf=$(make_subhost obfe3 "SHARE=$BATS_TEST_TMPDIR/hostdir:/data/sub")
+	base=${conf%/*}
+	ln -s "$BATS_TEST_TMPDIR/escape" "$base/root/data"
+	run timeout -k 5 30 "$TOP/overlay-boot" "$conf"
+	echo "$output"
+	[ "$status" = 1 ]
+	[[ "$output" == *"/data is a symbolic link"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/escape")" ]
+	settled obfe3
+}
