@@ -70,10 +70,11 @@ HOOK
 
 # pause_service FILE: a START service that, when /pause-svc exists inside,
 # starts a daemon (sleep 1000), writes its pid to /at and waits; `stop` pauses when /pause-stop exists.
+# No argument is start: a START path runs with none (as upstream's).
 pause_service() {
 	cat >"$1" <<'SVC'
 #!/bin/sh
-case "$1" in
+case "${1:-start}" in
 start)
 	# a daemon, so that the subhost has something to run
 	sleep 1000 </dev/null >/dev/null 2>&1 &

@@ -7,9 +7,11 @@
 load helpers
 
 @test "SIGKILL of the supervisor, pid 1 or overlay-stop at every stop step" {
-	conf=$(make_subhost obfs1 START=/svc STOP_TIMEOUT=2)
+	# a named service: overlay-stop stops those (a START path it does not)
+	conf=$(make_subhost obfs1 START=obfsvc STOP_TIMEOUT=2)
 	base=${conf%/*}
-	pause_service "$base/root/svc"
+	mkdir -p "$base/root/etc/init.d"
+	pause_service "$base/root/etc/init.d/obfsvc"
 	for c in svcstop/supervisor svcstop/pid1 svcstop/stop grace/supervisor grace/pid1 \
 		grace/stop undo/supervisor undo/stop; do
 		step=${c%/*} target=${c#*/}
