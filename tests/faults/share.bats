@@ -13,7 +13,8 @@ load helpers
 	nsenter -t "$pid1" -p sleep 300 &
 	ns=$!
 	when_finished kill "$ns"
-	wait_for inside_pid obfe1 "sleep 300"
+	# (not in the subhost's cgroup: found as nsenter's child)
+	wait_for pgrep -P "$ns" sleep
 	run timeout -k 5 20 "$TOP/overlay-share" "$BATS_TEST_TMPDIR/hostdir" obfe1 /obfe1-share
 	echo "$output"
 	[ "$status" = 0 ]
