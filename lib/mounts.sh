@@ -13,11 +13,12 @@
 # hierarchies into CGROUP_HIER (the boot path asks several times; each
 # read is the same); SCAN_MOUNTED set when PATH is a mount point, and
 # SCAN_MOUNT_2 and SCAN_MOUNT_3 to the ids of the mounts that hold PATH2
-# and PATH3.
+# and PATH3; SCAN_TYPE_2 to the file system type of PATH2's, SCAN_RO_2
+# set when that mount is read-only.
 mountinfo_scan() {
-	local scan_1 scan_2 scan_3 scan_len2 scan_len3 id mnt rest ctl c line old_ifs opt
+	local scan_1 scan_2 scan_3 scan_len2 scan_len3 id mnt mopts rest ctl c line old_ifs opt
 	CGROUP_HIER=
-	SCAN_MOUNTED='' SCAN_MOUNT_2=- SCAN_MOUNT_3=-
+	SCAN_MOUNTED='' SCAN_MOUNT_2=- SCAN_MOUNT_3=- SCAN_TYPE_2='' SCAN_RO_2=
 	scan_1='' scan_2='' scan_3='' scan_len2=0 scan_len3=0
 	# mountinfo has real paths, blanks and backslashes escaped as fstab
 	# has them.
@@ -34,13 +35,22 @@ mountinfo_scan() {
 		scan_3=$FSTAB_ESC
 	fi
 	# shellcheck disable=SC2034 # SCAN_* are returned to the caller
-	while read -r id _ _ _ mnt _ rest; do
+	while read -r id _ _ _ mnt mopts rest; do
 		[ "$mnt" != "$scan_1" ] || SCAN_MOUNTED=1
 		# The longest mount point above a path holds it; a later mount on
 		# the same point is on top.
 		case "$scan_2/" in
 		"${mnt%/}/"*)
-			[ "${#mnt}" -lt "$scan_len2" ] || SCAN_MOUNT_2=$id scan_len2=${#mnt} ;;
+			if [ "${#mnt}" -ge "$scan_len2" ]; then
+				SCAN_MOUNT_2=$id scan_len2=${#mnt}
+				# shellcheck disable=SC2086 # split "TYPE SOURCE SUPEROPTS"
+				set -- ${rest#*- }
+				SCAN_TYPE_2=$1 SCAN_RO_2=
+				case "$mopts,:,${3:-}," in
+				ro,* | *:,ro,*) SCAN_RO_2=1 ;;
+				esac
+			fi
+			;;
 		esac
 		case "$scan_3/" in
 		"${mnt%/}/"*)

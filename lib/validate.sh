@@ -218,10 +218,34 @@ check_mounts() {
 			[ "$#" = 2 ] && [ "$1" = "$2" ] ||
 				conf_error "$(key_line WORK)" WORK "$WORK is not on the same file system as UPPER $UPPER"
 		fi
+		upper_fs_check
 	fi
 	if [ -n "$SCAN_MOUNTED" ]; then
 		conf_error "$(key_line LIVE)" LIVE "$LIVE is already a mount point (is $NAME running elsewhere?)"
 	fi
+}
+
+# upper_fs_check: UPPER is on a file system that overlayfs can write to
+# (from mountinfo_scan), or die saying why, as the kernel would, before
+# anything is made: it refuses a read-only one and an overlay, mounts over
+# ramfs and fails later (EIO), and mounts read-only when it cannot make
+# its work directory in a full one (the first boot).
+upper_fs_check() {
+	local why
+	why=
+	case "$SCAN_TYPE_2" in
+	ramfs) why="ramfs keeps no extended attributes, which overlayfs needs for whiteouts and copy-up (files fail with EIO)" ;;
+	overlay) why="an overlay cannot be the upper layer of another (the kernel: filesystem not supported as upperdir)" ;;
+	esac
+	[ -z "$SCAN_RO_2" ] || why="its file system is mounted read-only (the kernel: upper fs is r/o)"
+	if [ -z "$why" ] && [ ! -d "$WORK/work" ]; then
+		# shellcheck disable=SC2046 # free blocks, inodes, free inodes
+		set -- $(stat -f -c '%f %c %d' -- "$UPPER")
+		[ "${1:-1}" = 0 ] || { [ "${2:-0}" != 0 ] && [ "${3:-1}" = 0 ]; } &&
+			why="its file system is full: overlayfs cannot make its work directory there and would mount the root read-only (the kernel: errno 28, No space left on device)"
+	fi
+	[ -z "$why" ] ||
+		conf_error "$(key_line UPPER)" UPPER "$UPPER cannot be the upper layer: $why"
 }
 
 # is_bind_root: UPPER = LOWER means the root is a bind, not an overlay.
