@@ -71,19 +71,21 @@ stuck_processes() {
 	local group old_ifs pid cmd seen
 	STUCK='' seen=' '
 	journal_groups "$1"
+	[ -n "$JOURNAL_GROUPS" ] || return 0
 	old_ifs=$IFS
 	IFS='
 '
-	for group in $JOURNAL_GROUPS; do
+	# the group and the groups below it (the payload, a service's own)
+	# shellcheck disable=SC2044,SC2086 # one path per line (IFS is a newline)
+	for group in $(find $JOURNAL_GROUPS -name cgroup.procs 2>/dev/null); do
 		IFS=$old_ifs
-		[ -f "$group/cgroup.procs" ] || continue
 		while read -r pid; do
 			case "$seen" in *" $pid "*) continue ;; esac
 			seen="$seen$pid "
 			proc_start "$pid" && [ "$PROC_STATE" = D ] || continue
 			cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
 			STUCK="$STUCK${STUCK:+; }$pid (${cmd% })"
-		done <"$group/cgroup.procs"
+		done <"$group"
 	done
 	IFS=$old_ifs
 }

@@ -93,7 +93,7 @@ signal_ends_boot() {
 # d_state_pid NAME: the pid of a process of subhost NAME in state D.
 d_state_pid() {
 	local procs p
-	procs=$(find /sys/fs/cgroup -path "*/overlay-boot/$1/cgroup.procs" 2>/dev/null | head -n 1)
+	procs=$(find /sys/fs/cgroup -path "*/overlay-boot/$1/payload/cgroup.procs" 2>/dev/null | head -n 1)
 	for p in $(cat "$procs" 2>/dev/null); do
 		[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = D ] && { echo "$p"; return 0; }
 	done

@@ -15,13 +15,15 @@ load helpers
 	when_finished kill "$ns"
 	# (not in the subhost's cgroup: found as nsenter's child)
 	wait_for pgrep -P "$ns" sleep
-	run timeout -k 5 20 "$TOP/overlay-share" "$BATS_TEST_TMPDIR/hostdir" obfe1 /obfe1-share
+	# a target that exists on the host: share-into mounted over it there
+	target=$BATS_TEST_TMPDIR/target
+	mkdir -p "$target"
+	run timeout -k 5 20 "$TOP/overlay-share" "$BATS_TEST_TMPDIR/hostdir" obfe1 "$target"
 	echo "$output"
 	[ "$status" = 0 ]
 	[[ "$output" == *"(1 mount namespace)"* ]]
-	[ ! -e /obfe1-share ]
-	! grep -q obfe1-share /proc/self/mountinfo
-	go obfe1 test -d /obfe1-share
+	! grep -q " $target " /proc/self/mountinfo
+	go obfe1 test -d "$target"
 	kill "$ns"
 	wait "$ns" || true
 	stop obfe1

@@ -7,16 +7,16 @@
 load helpers
 
 # upper_on NAME TYPE OPTIONS: a subhost whose UPPER and WORK are on a file
-# system of TYPE mounted at BASE/up (unmounted at the end); prints CONF.
+# system of TYPE mounted at BASE/up (unmounted at the end); sets conf
+# (not run in $(...): when_finished must be called by the test's shell).
 upper_on() {
-	local name=$1 type=$2 opts=$3 conf base
+	local name=$1 type=$2 opts=$3 base
 	conf=$(make_subhost "$name" UPPER=up/root WORK=up/work)
 	base=${conf%/*}
 	mkdir -p "$base/up"
-	mount -t "$type" -o "$opts" "$type" "$base/up" >&2
+	mount -t "$type" -o "$opts" "$type" "$base/up"
 	when_finished umount "$base/up"
 	mkdir -p "$base/up/root" "$base/up/work"
-	echo "$conf"
 }
 
 # refused_upper CONF WHY: overlay-boot CONF fails with one line naming
@@ -30,13 +30,13 @@ refused_upper() {
 }
 
 @test "a read-only UPPER is refused with the kernel's reason" {
-	conf=$(upper_on obfu1 tmpfs size=1m)
+	upper_on obfu1 tmpfs size=1m
 	mount -o remount,ro "${conf%/*}/up"
 	refused_upper "$conf" "its file system is mounted read-only"
 }
 
 @test "an UPPER on ramfs is refused (it would boot and then give EIO)" {
-	conf=$(upper_on obfu2 ramfs mode=0755)
+	upper_on obfu2 ramfs mode=0755
 	refused_upper "$conf" "ramfs keeps no extended attributes"
 }
 
@@ -53,7 +53,7 @@ refused_upper() {
 }
 
 @test "a full UPPER at first boot is refused, not booted with a read-only root" {
-	conf=$(upper_on obfu4 tmpfs size=256k)
+	upper_on obfu4 tmpfs size=256k
 	base=${conf%/*}
 	dd if=/dev/zero of="$base/up/fill" bs=4k 2>/dev/null || true
 	refused_upper "$conf" "its file system is full"
