@@ -90,6 +90,21 @@ signal_ends_boot() {
 	settled obfh5
 }
 
+# umount_image DIR IMAGE: unmount DIR and wait (120 s at most) until the
+# loop device of IMAGE is gone: it is detached once the last mount
+# namespace that held the file system is (seen: up to a minute after the
+# stop returned; issue 16 item 2 is about stop reporting success then).
+umount_image() {
+	local i
+	umount -d "$1"
+	for i in $(seq 1 1200); do
+		[ -z "$(losetup -j "$2")" ] && return 0
+		sleep 0.1
+	done
+	losetup -j "$2" >&2
+	return 1
+}
+
 # d_state_pid NAME: the pid of a process of subhost NAME in state D.
 d_state_pid() {
 	local procs p
@@ -107,7 +122,7 @@ d_state_pid() {
 	mkfs.ext4 -q "$base/up.img"
 	mkdir -p "$base/up"
 	mount -o loop "$base/up.img" "$base/up"
-	when_finished umount -d "$base/up"
+	when_finished umount_image "$base/up" "$base/up.img"
 	mkdir "$base/up/root" "$base/up/work"
 	run timeout -k 5 30 "$TOP/overlay-boot" "$conf"
 	[ "$status" = 0 ]
