@@ -204,7 +204,8 @@ cgroup_join() {
 cgroup_populated() {
 	local key value
 	if [ -f "$1/cgroup.events" ]; then
-		while read -r key value; do
+		# IFS of its own: callers loop with IFS set to a newline.
+		while IFS=' ' read -r key value; do
 			[ "$key" != populated ] || [ "$value" = 1 ] || return 1
 		done <"$1/cgroup.events"
 		return 0
@@ -264,6 +265,7 @@ cgroup_remove_all() {
 	IFS='
 '
 	for group in $1; do
+		IFS=$old_ifs
 		[ -d "$group" ] || continue
 		cgroup_kill "$group"
 		# The payload and the groups its root made below it go first.

@@ -318,3 +318,13 @@ postmount_view() {
 	stop obl10
 	[ ! -e "$base/root/run/overlay-boot" ]
 }
+
+@test "a plain stop finds every cgroup empty at once: no warning in the log" {
+	conf=$(make_subhost obl15)
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obl15
+	stop obl15
+	assert_file_has "${conf%/*}/log" "obl15 is down"
+	run grep -i "warning" "${conf%/*}/log"
+	assert_status 1
+}
