@@ -13,6 +13,13 @@
 # /etc/network/interfaces). Traffic goes only to the subhosts' own
 # addresses, in namespaces the test made.
 
+# tests/debian-userns.bats is a link to this file: run by that name,
+# every subhost here has USERNS=yes (else USERNS=no), the same bodies.
+case "${BATS_TEST_FILENAME##*/}" in
+*-userns.bats) DEBIAN_USERNS=yes ;;
+*) DEBIAN_USERNS=no ;;
+esac
+
 load helpers
 load netns
 
@@ -46,6 +53,7 @@ debian_subhost() {
 		echo "BASE=."
 		echo "LOWER= $DEBIAN_ROOT"
 		echo "LOG= log"
+		echo "USERNS= $DEBIAN_USERNS"
 		for kv in "$@"; do echo "$kv"; done
 	} >"$base/$name.conf"
 	[ -e "$BATS_TEST_TMPDIR/key" ] || ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/key"
@@ -122,6 +130,12 @@ wait_ssh() {
 	mta_subhost obdm1
 	conf=$CONF
 	tboot "$conf"
+	# the mode this file runs in
+	if [ "$DEBIAN_USERNS" = yes ]; then
+		[ -f /run/overlay-boot/obdm1/userns.range ]
+	else
+		[ ! -e /run/overlay-boot/obdm1/userns.range ]
+	fi
 	wait_ssh "$ADDR" obdm1
 	run tssh "$ADDR" 'id -u; cat /etc/debian_version'
 	echo "$output"
@@ -228,6 +242,9 @@ wait_ssh() {
 	echo "dpkg -i: $status $output"
 	[ "$status" -eq 0 ]
 	[ "$(cat "$base/root/usr/share/obt-hello/hello")" = hello ]
+	# owned on disk as dpkg would leave them on the host, in both modes
+	[ "$(stat -c %u:%g "$base/root/usr/share/obt-hello/hello" "$base/root/usr/share/obt-hello")" = "0:0
+0:0" ]
 	grep -q '^Package: obt-hello$' "$base/root/var/lib/dpkg/status"
 	[ ! -e "$DEBIAN_ROOT/usr/share/obt-hello" ]
 	! grep -q obt-hello "$DEBIAN_ROOT/var/lib/dpkg/status"
