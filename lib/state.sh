@@ -257,6 +257,31 @@ config_owns_name() {
 	die "$CONF: the subhost started from it runs as $con_name (its NAME is $NAME now); use the name: $PROG $con_name"
 }
 
+# upper_in_use NAME UPPER: die when another subhost that is not stopped
+# (running, starting, stopping, or stale: its pid 1 may live on) has
+# UPPER, the same directory by any path, as its upper layer: two overlays
+# on one upper corrupt it (the kernel: "upperdir is in-use ... undefined
+# behavior"). Found by the state of every subhost, not by NAME alone.
+upper_in_use() {
+	local uiu_name uiu_real
+	state_names
+	[ -n "$STATE_NAMES" ] || return 0
+	# the same directory by another path (symbolic links): real paths,
+	# without a process
+	real_dir "$2" || return 0
+	uiu_real=$REAL_DIR
+	for uiu_name in $STATE_NAMES; do
+		[ "$uiu_name" != "$1" ] || continue
+		state_read "$uiu_name" upper && [ -n "$STATE_VALUE" ] || continue
+		if [ "$STATE_VALUE" != "$2" ]; then
+			real_dir "$STATE_VALUE" && [ "$REAL_DIR" = "$uiu_real" ] || continue
+		fi
+		subhost_status "$uiu_name"
+		[ "$SUBHOST_STATE" != stopped ] || continue
+		die "UPPER $2 is in use by subhost $uiu_name ($SUBHOST_STATE); two subhosts on one UPPER corrupt it"
+	done
+}
+
 # list_running: print the names of the running subhosts, one per line
 # (what overlay-go and overlay-share do without a name, as upstream's
 # "Select subhost:"); says so on stderr when none is.

@@ -24,3 +24,25 @@ load helpers
 	stop obfn1
 	[ -z "$(losetup -j "$base/up.img")" ]
 }
+
+@test "a second subhost on the UPPER of a running one is refused, and so is overlay-clean-root of it" {
+	conf1=$(make_subhost obfn2)
+	base=${conf1%/*}
+	# another name, the same BASE (so the same UPPER), by another path
+	ln -s "$base" "$BATS_TEST_TMPDIR/alias"
+	conf2=$BATS_TEST_TMPDIR/obfn3.conf
+	printf 'BASE=%s\nSTART=none\nLOG=log3\nLIVE=live3\n' "$BATS_TEST_TMPDIR/alias" >"$conf2"
+	mkdir -p "$base/live3"
+	boot "$conf1"
+	run timeout -k 5 30 "$TOP/overlay-boot" "$conf2"
+	echo "$output"
+	[ "$status" = 1 ]
+	[[ "$output" == *"is in use by subhost obfn2 (running)"* ]]
+	[ ! -e "$STATE/obfn3" ]
+	run timeout -k 5 30 "$TOP/overlay-clean-root" "$conf2"
+	echo "$output"
+	[ "$status" = 1 ]
+	[[ "$output" == *"is in use by subhost obfn2"* ]]
+	stop obfn2
+	settled obfn2 obfn3
+}
