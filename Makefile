@@ -19,6 +19,8 @@ REAPER_CFLAGS = -std=c11 -Os -static -s -Wall -Wextra -Werror \
 SCRIPTS  = overlay-boot overlay-stop overlay-go overlay-list \
 	$(wildcard overlay-share overlay-diskfile overlay-clean-root)
 HOOKS    = overlay-init overlay-premount overlay-postmount
+# run by overlay-boot's supervisor, from the library directory
+STAGES   = overlay-mount-stage
 PIVOT_SRCS = src/overlay-pivot.c $(wildcard src/pivot-*.c)
 PIVOT_HDRS = $(wildcard src/pivot-*.h)
 
@@ -114,7 +116,7 @@ install: all man
 	install -m 0644 functions $(DESTDIR)$(LIBDIR)/functions
 	install -d $(DESTDIR)$(LIBDIR)/lib
 	install -m 0644 lib/*.sh $(DESTDIR)$(LIBDIR)/lib/
-	install -m 0755 $(HOOKS) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(HOOKS) $(STAGES) $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(HELPERS) subhosts-unit $(DESTDIR)$(LIBDIR)/
 	ln -sf ../lib/overlay-boot/overlay-pivot $(DESTDIR)$(BINDIR)/ovroot
 	install -d $(DESTDIR)$(MANDIR)
