@@ -29,6 +29,7 @@ started=$(date -u '+%Y-%m-%d %H:%M UTC')
 {
 	ORPHANS=${ORPHANS:-1000} sh "$top/bench/oneshot.sh" "${RUNS_ONESHOT:-50}" &&
 	sh "$top/bench/lifecycle.sh" "${RUNS_LIFECYCLE:-20}" &&
+	sh "$top/bench/userns.sh" "${RUNS_USERNS:-20}" &&
 	sh "$top/bench/scale.sh" "${SCALE_N:-100}" &&
 	ORPHANS=${ORPHANS:-1000} sh "$top/bench/pid1.sh" "${PID1_ROUNDS:-3}" &&
 	{
