@@ -126,6 +126,23 @@ $CGROUP_HIER
 HIER
 }
 
+# cgroup_v2_group NAME: set CG_V2 to NAME's group in the cgroup v2
+# hierarchy (where the device program goes), or empty when there is none.
+cgroup_v2_group() {
+	local type mnt
+	CG_V2=
+	[ -n "${CGROUP_HIER:-}" ] || mountinfo_scan
+	while read -r type mnt _; do
+		if [ "$type" = 2 ] && [ -d "$mnt/overlay-boot/$1" ]; then
+			# shellcheck disable=SC2034 # returned to the caller
+			CG_V2=$mnt/overlay-boot/$1
+			return 0
+		fi
+	done <<HIERARCHIES
+$CGROUP_HIER
+HIERARCHIES
+}
+
 # cgroup_member GROUP: set CG_MEMBER to the group that processes of GROUP
 # join: its payload (GROUP for a subhost started before there was one).
 cgroup_member() {

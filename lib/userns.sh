@@ -182,7 +182,7 @@ userns_file_in_root() {
 # /dev, devpts, /dev/shm, sysfs, /run, /run/lock and /etc/adjtime, the
 # SHARE binds, our tmpfs with the reaper) and runs COMMAND as its pid 1.
 userns_exec_pivot() {
-	local sd reaper lowers layer old_ifs spec shm nargs type mnt devcg
+	local sd reaper lowers layer old_ifs spec shm nargs devcg
 	sd=$STATE_ROOT/$NAME
 	reaper=$1
 	shift
@@ -217,16 +217,8 @@ userns_exec_pivot() {
 	# The subhost's cgroup v2 group, delegated to its root (lib/cgroup.sh):
 	# its cgroup2 mount, whose root is the payload group, and the device
 	# program on the group above, out of its reach.
-	[ -n "${CGROUP_HIER:-}" ] || mountinfo_scan
-	devcg=
-	while read -r type mnt _; do
-		if [ "$type" = 2 ] && [ -d "$mnt/overlay-boot/$NAME" ]; then
-			devcg=$mnt/overlay-boot/$NAME
-			break
-		fi
-	done <<HIERARCHIES
-$CGROUP_HIER
-HIERARCHIES
+	cgroup_v2_group "$NAME"
+	devcg=$CG_V2
 	if [ -n "$devcg" ] && [ -d "$devcg/$CG_PAYLOAD" ]; then
 		set -- "$@" -m cgroup2,cgroup2,/sys/fs/cgroup,nosuid,nodev,noexec
 	fi
