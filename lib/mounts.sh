@@ -85,40 +85,51 @@ mountinfo_scan() {
 	done </proc/self/mountinfo
 }
 
-# premount_interfaces: when the subhost has cables and no
-# /etc/network/interfaces of its own, write one in UPPER (lo and a manual
-# stanza per veth cable) so that its networking service brings them up.
+# premount_interfaces: when UPPER has no /etc/network/interfaces (no
+# file, link or whiteout), write one there (lo and a manual stanza per
+# veth cable) so that the subhost's networking brings its links up and
+# never uses a LOWER's (the host's, with LOWER=/), as upstream does.
+# UPPER's content is the subhost's: a symlink it planted on the way is
+# never followed (the file would be made where it points, on the host);
+# the file is then not written, with a warning. No process of the
+# subhost is alive while this runs (the previous boot's are ended before),
+# so nothing changes the path between the checks and the write, which is
+# an exclusive create.
 premount_interfaces() {
-	local pi_file pi_i old_ifs layer cable
-	[ -n "$CABLES" ] || return 0
+	local pi_file pi_dir pi_i cable
 	[ "$UPPER" != "$LOWER" ] || return 0
-	pi_file=$UPPER/etc/network/interfaces
-	[ -e "$pi_file" ] && return 0
-	# A whiteout (character device 0/0) means the subhost deleted it.
-	[ -c "$pi_file" ] && return 0
-	old_ifs=$IFS
-	IFS=:
-	for layer in $LOWER; do
-		if [ -e "$layer/etc/network/interfaces" ]; then
-			IFS=$old_ifs
+	for pi_dir in "$UPPER/etc" "$UPPER/etc/network"; do
+		if [ -L "$pi_dir" ]; then
+			warn "$pi_dir is a symbolic link: /etc/network/interfaces of $NAME not written (a link in UPPER is never followed)"
+			return 0
+		fi
+		if [ ! -e "$pi_dir" ]; then
+			mkdir -m 0755 -- "$pi_dir" || return 1
+		elif [ ! -d "$pi_dir" ]; then
+			# a whiteout or a file: the subhost has no such directory
 			return 0
 		fi
 	done
-	IFS=$old_ifs
-	[ -d "$UPPER/etc/network" ] || mkdir -p -- "$UPPER/etc/network" || return 1
-	{
-		echo "# written by overlay-premount for subhost $NAME: edit freely"
-		echo "auto lo"
-		echo "iface lo inet loopback"
-		pi_i=0
-		for cable in $CABLES; do
-			case "$cable" in
-			*=.*) continue ;;
-			esac
-			printf '\nauto eth%s\niface eth%s inet manual\n' "$pi_i" "$pi_i"
-			pi_i=$((pi_i + 1))
-		done
-	} >"$pi_file"
+	pi_file=$UPPER/etc/network/interfaces
+	if [ -e "$pi_file" ] || [ -L "$pi_file" ]; then
+		return 0
+	fi
+	(
+		set -C
+		{
+			echo "# written by overlay-premount for subhost $NAME: edit freely"
+			echo "auto lo"
+			echo "iface lo inet loopback"
+			pi_i=0
+			for cable in $CABLES; do
+				case "$cable" in
+				*=.*) continue ;;
+				esac
+				printf '\nauto eth%s\niface eth%s inet manual\n' "$pi_i" "$pi_i"
+				pi_i=$((pi_i + 1))
+			done
+		} >"$pi_file"
+	)
 }
 
 # fstab_add SOURCE TARGET TYPE OPTIONS: queue one mount in FSTAB (fstab(5)

@@ -84,7 +84,7 @@ kernel_has_vlan() {
 	fi
 }
 
-@test "the default PREMOUNT hook writes interfaces stanzas for veth cables, not VLANs" {
+@test "the default PREMOUNT hook writes interfaces stanzas for veth cables, not VLANs, also over a LOWER's" {
 	upper=$BATS_TEST_TMPDIR/upper
 	lower=$BATS_TEST_TMPDIR/lower
 	mkdir -p "$upper" "$lower/etc/network"
@@ -93,12 +93,13 @@ kernel_has_vlan() {
 	run cat "$upper/etc/network/interfaces"
 	[[ "$output" == *"auto lo"*"iface lo inet loopback"*"auto eth0"*"iface eth0 inet manual"*"auto eth1"*"iface eth1 inet manual"* ]]
 	[[ "$output" != *eth2* ]]
-	# one in LOWER wins: nothing is written
+	# one in LOWER is masked, as upstream does: UPPER gets its own
 	rm -r "$upper/etc"
 	echo "# lower's" >"$lower/etc/network/interfaces"
 	UPPER=$upper LOWER=$lower NAME=obnp CABLES="$BR" \
 		"$TOP/overlay-premount" "$BATS_TEST_TMPDIR/obnp.conf"
-	[ ! -e "$upper/etc/network/interfaces" ]
+	run cat "$upper/etc/network/interfaces"
+	[[ "$output" == *"iface eth0 inet manual"* ]]
 }
 
 @test "a booted subhost with cables gets /etc/network/interfaces in UPPER, and an existing one is left alone" {
@@ -123,12 +124,10 @@ kernel_has_vlan() {
 	tiny_root "$base/base"
 	mkdir -p "$base/root/www"
 	echo "hello from obng" >"$base/root/www/index.html"
+	# an absolute START path is run as it is, once (as upstream's eval)
 	cat >"$base/root/httpd" <<'SVC'
 #!/bin/sh
-case "$1" in
-start) ip addr add 10.231.1.1/24 dev eth0 && httpd -p 10.231.1.1:80 -h /www ;;
-stop) killall httpd ;;
-esac
+ip addr add 10.231.1.1/24 dev eth0 && httpd -p 10.231.1.1:80 -h /www
 SVC
 	chmod +x "$base/root/httpd"
 	b=$(make_subhost obnh "CABLES=$BR" LOWER=base)

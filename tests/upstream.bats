@@ -228,3 +228,51 @@ HOOK
 		rm -rf "$base"
 	done
 }
+
+@test "premount: UPPER gets lo + manual stanzas even when a LOWER has interfaces (the host's is masked); a whiteout in UPPER wins" {
+	conf=$(tiny_subhost obua "CABLES== =")
+	base=${conf%/*}
+	mkdir -p "$base/base/etc/network"
+	printf 'auto eth1\niface eth1 inet static\n\taddress 10.215.0.9/24\n' >"$base/base/etc/network/interfaces"
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obua
+	run go obua cat /etc/network/interfaces
+	assert_output_has "iface eth0 inet manual"
+	assert_output_has "iface eth1 inet manual"
+	assert_output_lacks "10.215.0.9"
+	assert_file_has "$base/root/etc/network/interfaces" "iface lo inet loopback"
+	# the subhost deletes it: a whiteout in UPPER, which the next boot keeps
+	go obua rm /etc/network/interfaces
+	stop obua
+	[ -c "$base/root/etc/network/interfaces" ]
+	boot "$conf"
+	run go obua cat /etc/network/interfaces
+	assert_status 1
+	[ -c "$base/root/etc/network/interfaces" ]
+	stop obua
+}
+
+@test "premount never follows a link the subhost planted: /etc/network -> a host directory gets no interfaces file" {
+	escape=$BATS_TEST_TMPDIR/escape
+	mkdir -p "$escape"
+	conf=$(tiny_subhost obub "CABLES==")
+	base=${conf%/*}
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obub
+	# root inside replaces /etc/network with a link to a host path
+	go obub sh -c "rm -rf /etc/network && ln -s '$escape' /etc/network"
+	stop obub
+	[ -L "$base/root/etc/network" ]
+	run --separate-stderr "$TOP/overlay-boot" "$conf"
+	assert_status 0
+	assert_missing "$escape/interfaces"
+	assert_file_has "$base/log" "$base/root/etc/network is a symbolic link: /etc/network/interfaces of obub not written"
+	# the same for a link in place of the file itself
+	stop obub
+	rm "$base/root/etc/network"
+	mkdir "$base/root/etc/network"
+	ln -s "$escape/interfaces" "$base/root/etc/network/interfaces"
+	boot "$conf"
+	assert_missing "$escape/interfaces"
+	stop obub
+}
