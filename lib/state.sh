@@ -120,13 +120,16 @@ running_pid1() {
 #   starting  its supervisor is alive, pid 1 is not up yet
 #   stopping  a stop is under way (an overlay-stop, or the supervisor
 #             told by a signal, that is still alive)
-#   stale     no supervisor, but its state is left (killed supervisor)
+#             (also when its supervisor was killed and pid 1 lives on:
+#             SUBHOST_ORPHAN is then 1; it is still a subhost, entered,
+#             stopped and cleaned up as any other)
+#   stale     no supervisor and no pid 1, but its state is left
 #   stopped   nothing of it is known
 # SUBHOST_SUPERVISOR and SUBHOST_PID1 are their verified host pids, or
 # empty. No process is started while the supervisor is alive.
 subhost_status() {
 	local sup
-	SUBHOST_STATE=stopped SUBHOST_SUPERVISOR='' SUBHOST_PID1=''
+	SUBHOST_STATE=stopped SUBHOST_SUPERVISOR='' SUBHOST_PID1='' SUBHOST_ORPHAN=''
 	if state_read "$1" supervisor; then
 		sup=$STATE_VALUE
 		if state_read "$1" supervisor.start && pid_matches "$sup" "$STATE_VALUE"; then
@@ -145,6 +148,9 @@ subhost_status() {
 		else
 			SUBHOST_STATE=starting
 		fi
+	elif [ -n "$SUBHOST_PID1" ]; then
+		# shellcheck disable=SC2034 # returned to the caller
+		SUBHOST_STATE=running SUBHOST_ORPHAN=1
 	elif [ -d "$STATE_ROOT/$1" ]; then
 		SUBHOST_STATE=stale
 	fi

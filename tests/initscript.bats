@@ -79,7 +79,7 @@ setup_test() {
 	[ "$status" -eq 3 ]
 }
 
-@test "stop also ends a subhost started by hand; status reports a stale one (LSB 1) and stop cleans it" {
+@test "stop also ends a subhost started by hand; status: running without its supervisor (LSB 0), stale without pid 1 (LSB 1); stop cleans it" {
 	conf=$(make_subhost obi3)
 	: >"$LIST"
 	run initscript status
@@ -88,7 +88,14 @@ setup_test() {
 	run initscript status
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"obi3"*"running"* ]]
+	# a killed supervisor: still running (LSB 0), then stale with its pid 1
 	kill -KILL "$(cat /run/overlay-boot/obi3/supervisor)"
+	sleep 0.2
+	run initscript status
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"obi3"*"running"*"(supervisor gone)"* ]]
+	kill -KILL "$(cat /run/overlay-boot/obi3/pid1)"
 	sleep 0.2
 	run initscript status
 	echo "$output"

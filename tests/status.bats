@@ -105,13 +105,16 @@ setup_test() {
 	assert_missing /run/overlay-boot/obqt
 }
 
-@test "a subhost whose supervisor was killed is stale everywhere; overlay-stop cleans it up" {
+@test "a subhost whose supervisor was killed is running everywhere, stale once its pid 1 is gone too; overlay-stop cleans it up" {
 	conf=$(make_subhost obqk)
 	echo "$conf" >"$LIST"
 	boot "$conf"
 	when_finished "$TOP/overlay-stop" obqk
 	kill -KILL "$(cat /run/overlay-boot/obqk/supervisor)"
 	wait_until sh -c '! kill -0 "$(cat /run/overlay-boot/obqk/supervisor)" 2>/dev/null'
+	assert_state obqk running
+	kill -KILL "$(cat /run/overlay-boot/obqk/pid1)"
+	wait_until sh -c '! kill -0 "$(cat /run/overlay-boot/obqk/pid1)" 2>/dev/null'
 	assert_state obqk stale
 	run "$TOP/overlay-stop" "$conf"
 	assert_status 0

@@ -276,3 +276,37 @@ HOOK
 	assert_missing "$escape/interfaces"
 	stop obub
 }
+
+@test "a subhost whose supervisor was killed is still a subhost: listed running (supervisor gone), entered, stopped with its services and cleaned" {
+	conf=$(tiny_subhost obuc "START=svc-a" "CABLES==")
+	root=${conf%/*}/root
+	mkdir -p "$root/etc/init.d"
+	svc_script "$root/etc/init.d/svc-a" a
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obuc
+	pid1=$(cat /run/overlay-boot/obuc/pid1)
+	kill -KILL "$(cat /run/overlay-boot/obuc/supervisor)"
+	wait_until sh -c '! kill -0 "$(cat /run/overlay-boot/obuc/supervisor)" 2>/dev/null'
+	run "$TOP/overlay-list"
+	[[ "$output" == *"obuc "*" running "*"(supervisor gone)"* ]] || {
+		echo "overlay-list: $output" >&2
+		false
+	}
+	run "$TOP/overlay-list" -j
+	echo "$output" | python3 -c '
+import json, sys
+row = [r for r in json.load(sys.stdin) if r["name"] == "obuc"][0]
+assert row["state"] == "running" and row["supervisor_gone"] is True, row'
+	run go obuc sh -c 'hostname; ls /sys/class/net | grep eth0'
+	assert_status 0
+	assert_equal "$(printf 'obuc\neth0')" "$output"
+	run --separate-stderr "$TOP/overlay-stop" obuc
+	assert_status 0
+	assert_output_has "obuc: stopped svc-a (exit 0)"
+	assert_output_has "obuc stopped"
+	assert_equal "a start
+a stop" "$(cat "$root/svc.log")" "svc.log"
+	! kill -0 "$pid1" 2>/dev/null
+	assert_missing /run/overlay-boot/obuc
+	assert_missing /run/netns/obuc
+}
