@@ -310,3 +310,62 @@ a stop" "$(cat "$root/svc.log")" "svc.log"
 	assert_missing /run/overlay-boot/obuc
 	assert_missing /run/netns/obuc
 }
+
+# disk_image FILE TREE: a 48 MiB MBR image: partition 1 ext4 (empty),
+# partition 2 ext4 holding TREE.
+disk_image() {
+	local part start sectors
+	truncate -s 48M "$1"
+	printf 'label: dos\n,8M,L\n,32M,L\n' | sfdisk -q "$1"
+	for part in 1 2; do
+		read -r start sectors < <(partx -g -r -o START,SECTORS -n "$part" "$1")
+		if [ "$part" = 2 ]; then
+			mke2fs -q -F -t ext4 -E offset=$((start * 512)) -d "$2" "$1" "$((sectors / 2))k"
+		else
+			mke2fs -q -F -t ext4 -E offset=$((start * 512)) "$1" "$((sectors / 2))k"
+		fi
+	done
+}
+
+@test "diskfile as upstream's man page: LOWER=!overlay-diskfile mnt/some/path disk.img 2 mounts on mnt and uses some/path" {
+	conf=$(make_subhost obud "LOWER=!overlay-diskfile mnt/some/path disk.img 2")
+	base=${conf%/*}
+	tree=$BATS_TEST_TMPDIR/tree
+	tiny_root "$tree/some/path"
+	echo subtree >"$tree/some/path/etc/marker"
+	echo top >"$tree/marker"
+	disk_image "$base/disk.img" "$tree"
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obud
+	run go obud cat /etc/marker
+	assert_equal subtree "$output"
+	run go obud cat /marker
+	assert_status 1
+	assert_equal 1 "$(awk -v d="$base/mnt" '$5 == d' /proc/self/mountinfo | wc -l)" "mounts on $base/mnt"
+	stop obud
+	assert_equal 0 "$(awk -v d="$base/mnt" '$5 == d' /proc/self/mountinfo | wc -l)" "mounts on $base/mnt after stop"
+	assert_equal "" "$(losetup -n -O NAME -j "$base/disk.img")" "loop devices of disk.img"
+}
+
+@test "diskfile as upstream's man page: UPPER=!overlay-diskfile mnt/some/upper/path disk.img 2 with WORK= mnt/some/work/path on the same image" {
+	conf=$(make_subhost obue LOWER=base "UPPER=!overlay-diskfile mnt/some/upper/path disk.img 2" "WORK= mnt/some/work/path")
+	base=${conf%/*}
+	tiny_root "$base/base"
+	tree=$BATS_TEST_TMPDIR/tree
+	mkdir -p "$tree/some/work/path"
+	disk_image "$base/disk.img" "$tree"
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obue
+	go obue sh -c 'echo written-inside >/etc/written'
+	assert_equal written-inside "$(cat "$base/mnt/some/upper/path/etc/written")" "in the image's subtree"
+	stop obue
+	assert_equal "" "$(losetup -n -O NAME -j "$base/disk.img")" "loop devices of disk.img"
+	# on the image, after the stop: read it back by itself
+	cd "$BATS_TEST_TMPDIR"
+	run "$TOP/overlay-diskfile" check/some/upper/path "$base/disk.img" 2
+	assert_status 0
+	when_finished "$TOP/overlay-diskfile" -u "$BATS_TEST_TMPDIR/check"
+	assert_equal "$BATS_TEST_TMPDIR/check/some/upper/path" "$output"
+	assert_equal written-inside "$(cat "$BATS_TEST_TMPDIR/check/some/upper/path/etc/written")"
+	"$TOP/overlay-diskfile" -u "$BATS_TEST_TMPDIR/check"
+}
