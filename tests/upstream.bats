@@ -5,6 +5,12 @@
 
 load helpers
 
+setup_file() {
+	# the cached Debian root (tests/debian-root makes it when absent)
+	DEBIAN_ROOT=$(sh "$BATS_TEST_DIRNAME/debian-root") || return 1
+	export DEBIAN_ROOT
+}
+
 # tiny_subhost NAME [KEY=VALUE...]: a subhost over a busybox root in
 # BASE/base; prints the config path.
 tiny_subhost() {
@@ -368,4 +374,65 @@ disk_image() {
 	assert_equal "$BATS_TEST_TMPDIR/check/some/upper/path" "$output"
 	assert_equal written-inside "$(cat "$BATS_TEST_TMPDIR/check/some/upper/path/etc/written")"
 	"$TOP/overlay-diskfile" -u "$BATS_TEST_TMPDIR/check"
+}
+
+# debian_subhost NAME KEY=VALUE...: a subhost over the Debian root (the
+# upstream spelling, a blank after =); prints the config path.
+debian_subhost() {
+	local name=$1 base=$BATS_TEST_TMPDIR/$1 kv
+	shift
+	mkdir -p "$base/root" "$base/work" "$base/live"
+	{
+		echo "BASE=."
+		echo "LOWER= $DEBIAN_ROOT"
+		echo "LOG= log"
+		for kv in "$@"; do echo "$kv"; done
+	} >"$base/$name.conf"
+	echo "$base/$name.conf"
+}
+
+@test "Debian: START= /usr/sbin/cron runs cron once, as it is; overlay-stop does not call it" {
+	conf=$(debian_subhost obuf "START= /usr/sbin/cron")
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obuf
+	wait_until go obuf pgrep -x cron
+	run go obuf sh -c 'for p in $(pgrep -x cron); do tr "\0" " " </proc/$p/cmdline; echo; done'
+	assert_equal "/usr/sbin/cron " "$output" "cron processes (command lines)"
+	run --separate-stderr "$TOP/overlay-stop" obuf
+	assert_status 0
+	assert_output_lacks "cron"
+	assert_equal "" "$stderr" "stderr of overlay-stop"
+}
+
+@test "Debian: an upstream-style PREMOUNT and INIT (CONFIG, keys, exec \${REAPER:-/.reaper} \$NAME) boot sshd and cron" {
+	conf=$(debian_subhost obug "START= ssh cron" "PREMOUNT= premount" "INIT= init")
+	base=${conf%/*}
+	cat >"$base/premount" <<'HOOK'
+#!/bin/sh
+# as overlay-boot 1.6's hooks: the config in $1 and CONFIG
+[ "$1" = "$CONFIG" ] && [ -f "$CONFIG" ] || exit 1
+mkdir -p "$UPPER/etc"
+echo "premount of $NAME from $CONFIG" >"$UPPER/etc/premount-ran"
+HOOK
+	cat >"$base/init" <<'HOOK'
+#!/bin/sh
+cat <<EOF
+#!/bin/sh
+for S in $START ; do service \$S start ; done
+exec ${REAPER:-/.reaper} $NAME
+EOF
+HOOK
+	chmod +x "$base/premount" "$base/init"
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obug
+	assert_file_has "$base/root/etc/premount-ran" "premount of obug from $conf"
+	run go obug cat /proc/1/comm
+	assert_equal reaper "$output" "pid 1"
+	wait_until go obug pgrep -x sshd
+	wait_until go obug pgrep -x cron
+	run go obug service ssh status
+	assert_status 0
+	stop obug
+	assert_output_has "obug: stopped cron (exit 0)"
+	assert_output_has "obug: stopped ssh (exit 0)"
 }
