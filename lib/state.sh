@@ -116,13 +116,13 @@ running_pid1() {
 
 # subhost_status NAME: one answer, for every command, to "what is NAME
 # doing": SUBHOST_STATE is
-#   running   its supervisor is alive and its pid 1 is up
+#   running   its supervisor is alive and its pid 1 is up (also when
+#             its supervisor was killed and pid 1 lives on: SUBHOST_ORPHAN
+#             is then 1; it is still a subhost, entered, stopped and
+#             cleaned up as any other)
 #   starting  its supervisor is alive, pid 1 is not up yet
 #   stopping  a stop is under way (an overlay-stop, or the supervisor
 #             told by a signal, that is still alive)
-#             (also when its supervisor was killed and pid 1 lives on:
-#             SUBHOST_ORPHAN is then 1; it is still a subhost, entered,
-#             stopped and cleaned up as any other)
 #   stale     no supervisor and no pid 1, but its state is left
 #   stopped   nothing of it is known
 # SUBHOST_SUPERVISOR and SUBHOST_PID1 are their verified host pids, or
