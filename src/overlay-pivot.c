@@ -3,11 +3,12 @@
  *
  *   parent (P)                       child (C)
  *   ids, parse, pid file, netns
- *   [setuid: staging + squash as root, then the user namespace]
+ *   [setuid: staging + FUSE connections as root, then the user namespace]
  *   [non-root: the user namespace]
  *   unshare pid/ipc/uts/net/time/cgroup
  *   fork ------------------------->  unshare the mount namespace
- *   write pid file, close fds        stage, mount images (root)
+ *   write pid file, close fds        stage, images (root: loop devices;
+ *                                    others: squashfuse, pivot-fuse)
  *   forward signals, wait            build the new root, pivot, detach
  *   exit with C's status             drop privileges (non-root), exec
  *                                    (or fork COMMAND and reap, as pid 1)
@@ -21,8 +22,8 @@
 #include <unistd.h>
 
 #include "pivot-caller.h"
+#include "pivot-fuse.h"
 #include "pivot-harden.h"
-#include "pivot-lower.h"
 #include "pivot-mount.h"
 #include "pivot-ovroot.h"
 #include "pivot-parse.h"
@@ -70,10 +71,6 @@ static void refuse_root_only(const struct pv_config *cfg,
 		if (op->type == PV_OP_MOUNT && !pv_fstype_unprivileged(op->fstype))
 			pv_die("-m %s: only root may mount this filesystem type",
 			       op->fstype);
-		if ((op->type == PV_OP_SQUASH || op->type == PV_OP_SQUASH_OVERLAY) &&
-		    !pr->setuid)
-			pv_die("%s: needs root, or overlay-pivot installed set-user-id root",
-			       op->type == PV_OP_SQUASH ? "--squash" : "--squash-overlay");
 	}
 }
 
@@ -115,14 +112,17 @@ static void child(struct pv_config *cfg, struct pv_privs *pr,
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			pv_die_err(errno, "making / private");
 		reopen_stage(ctx);
-		if (!cfg->userns)
-			pv_lower_open(ctx, cfg);
 	} else {
 		pv_stage(ctx, 0, 0);
 		if (pr->root)
 			pv_squash_mount(ctx, cfg, pr);
+		else
+			pv_fuse_prepare(ctx, cfg);
 	}
-	pv_squash_open(ctx, cfg);
+	if (pr->root)
+		pv_squash_open(ctx, cfg);
+	else
+		pv_fuse_squash(ctx, cfg);
 	pv_build(ctx, cfg);
 	pv_enter(ctx);
 	if (cfg->chdir) {
@@ -192,6 +192,7 @@ int main(int argc, char **argv)
 	if (who == PV_OVROOT)
 		pv_ovroot_expand(&cfg, &pr, ctx.cwd);
 	refuse_root_only(&cfg, &pr);
+	pv_fuse_plan(&ctx, &cfg);
 	/* the first thing made on the host, after every refusal that needs
 	 * no system call */
 	if (cfg.pidfile) {
@@ -226,14 +227,13 @@ int main(int argc, char **argv)
 		staged = true;
 	} else if (pr.setuid) {
 		/* The privileged part: a mount namespace of our own, the
-		 * staging root and the squashfs images. Then the user
-		 * namespace, which locks them all. */
+		 * staging root and the FUSE connections (/dev/fuse may be
+		 * 0600). Then the user namespace, which locks them all. */
 		pv_privs_fork_mapper(&pr);
 		if (unshare(CLONE_NEWNS) < 0)
 			pv_die_err(errno, "creating a mount namespace");
 		pv_stage(&ctx, pr.uid, pr.gid);
-		pv_squash_mount(&ctx, &cfg, &pr);
-		pv_lower_prepare(&ctx, &cfg);
+		pv_fuse_prepare(&ctx, &cfg);
 		pv_pin_layers(&ctx, &cfg);
 		staged = true;
 		pv_privs_enter_userns(&pr, false);

@@ -19,6 +19,7 @@
 
 #include "pivot-caller.h"
 #include "pivot-copy.h"
+#include "pivot-fuse.h"
 #include "pivot-sys.h"
 #include "pivot-userns.h"
 #include "pivot-utils.h"
@@ -152,6 +153,10 @@ void pv_stage(struct pv_ctx *ctx, uid_t owner_uid, gid_t owner_gid)
 {
 	static const char *const cands[] = { "/tmp", "/mnt", "/run", "/dev", NULL };
 	static const char *const kv[] = { "mode", "0755" };
+	static const char *const links[] = {
+		"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+		"dev", "proc"
+	};
 	int target = -1, t;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -166,6 +171,15 @@ void pv_stage(struct pv_ctx *ctx, uid_t owner_uid, gid_t owner_gid)
 	if (mkdirat(t, "oldroot", 0755) < 0 || mkdirat(t, "newroot", 0755) < 0 ||
 	    mkdirat(t, "s", 0700) < 0 || mkdirat(t, "sq", 0755) < 0)
 		pv_die_err(errno, "staging: mkdir");
+	/* the system's programs, for a FUSE server that runs here
+	 * (pivot-fuse): its loader and libraries are found in the host */
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		char to[32];
+
+		snprintf(to, sizeof to, "oldroot/%s", links[i]);
+		if (symlinkat(to, t, links[i]) < 0)
+			pv_die_err(errno, "staging: symlink %s", links[i]);
+	}
 	if (owner_uid != 0 &&
 	    (fchownat(t, "s", owner_uid, owner_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
 	     fchownat(t, "newroot", owner_uid, owner_gid, AT_SYMLINK_NOFOLLOW) < 0))
@@ -567,14 +581,56 @@ struct ovl {
 	int lower[MAX_LOWER + 1];
 	size_t nlower;
 	int upper, work;
+	bool fuse;	/* served by fuse-overlayfs (pivot-fuse) */
 };
 
-static void mount_overlay(struct pv_ctx *ctx, const char *what,
-			  const struct ovl *o, const char *dst)
+/* A non-root caller's overlay whose lower layers have mounts below them:
+ * fuse-overlayfs, run as the caller, reads them through the host's mount
+ * tree (what a mount hides stays hidden) with the caller's permissions. */
+static void mount_fuse_overlay(struct pv_ctx *ctx, const struct pv_op *op,
+			       const char *what, const struct ovl *o,
+			       const char *dst)
+{
+	/* every layer by descriptor: no path reaches the option string */
+	char *opts = pv_xmalloc(32 * (o->nlower + 3));
+	const char *argv[] = { PV_FUSE_OVERLAYFS, "-f", "-o", opts, "@DEV@", NULL };
+	int *keep = pv_xcalloc(o->nlower + 2, sizeof *keep);
+	size_t nkeep = 0;
+	int m, d;
+
+	strcpy(opts, "lowerdir=");
+	for (size_t i = 0; i < o->nlower; i++) {
+		sprintf(opts + strlen(opts), "%s/proc/self/fd/%d", i ? ":" : "",
+			o->lower[i]);
+		keep[nkeep++] = o->lower[i];
+	}
+	if (o->upper >= 0) {
+		sprintf(opts + strlen(opts),
+			",upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d"
+			",xattr_permissions=2",
+			o->upper, o->work);
+		keep[nkeep++] = o->upper;
+		keep[nkeep++] = o->work;
+	}
+	m = pv_fuse_serve(ctx, op, what, dst, argv, keep, nkeep);
+	free(keep);
+	free(opts);
+	d = open_dst(ctx, what, dst, true, PV_MKDIR_MAYBE);
+	attach(m, d, what, dst);
+	xclose(d);
+	xclose(m);
+}
+
+static void mount_overlay(struct pv_ctx *ctx, const struct pv_op *op,
+			  const char *what, const struct ovl *o, const char *dst)
 {
 	char *lowers;
 	int fsfd, m, d;
 
+	if (o->fuse) {
+		mount_fuse_overlay(ctx, op, what, o, dst);
+		return;
+	}
 	lowers = pv_xmalloc(64 * (o->nlower + 1));
 	lowers[0] = '\0';
 	/* overlay lists the uppermost lower layer first */
@@ -605,7 +661,7 @@ static void mount_overlay(struct pv_ctx *ctx, const char *what,
 	    fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
 		fs_die(fsfd, errno, what, dst);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		if (errno == EINVAL && !ctx->root && !ctx->lowers_prepared)
+		if (errno == EINVAL && !ctx->root)
 			pv_die("%s %s: cannot overlay a directory with mounts below it "
 			       "in a user namespace (needs root, or overlay-pivot "
 			       "installed set-user-id root)", what, dst);
@@ -630,14 +686,10 @@ static void close_ovl(struct ovl *o)
 	xclose(o->work);
 }
 
-/* A lower layer: prepared (setuid mode) or opened now as the caller. */
+/* A lower layer, opened now as the caller. */
 static int open_lower(struct pv_ctx *ctx, const char *what, const char *path)
 {
-	if (!ctx->lowers_prepared)
-		return pv_open_host(ctx, what, path, O_DIRECTORY, true);
-	if (ctx->lower_used >= ctx->nlower_fds)
-		pv_die("%s %s: lower layer was not prepared", what, path);
-	return xdup(ctx->lower_fds[ctx->lower_used++]);
+	return pv_open_host(ctx, what, path, O_DIRECTORY, true);
 }
 
 static int next_squash(struct pv_ctx *ctx, const char *what, const char *img)
@@ -743,8 +795,10 @@ static void op_ovspec(struct pv_ctx *ctx, const struct pv_op *op)
 
 	memset(&o, 0, sizeof o);
 	o.upper = o.work = -1;
-	for (size_t i = 0; i < op->nlowers && o.nlower < MAX_LOWER; i++)
+	o.fuse = op->fuse;
+	for (size_t i = 0; i < op->nlowers && o.nlower < MAX_LOWER; i++) {
 		o.lower[o.nlower++] = open_lower(ctx, "-o lowerdir", op->lowers[i]);
+	}
 	if (op->shadow) {
 		/* the current content of MNTPOINT is the lowest layer */
 		o.lower[o.nlower++] = open_dst(ctx, "-o", op->dst, true,
@@ -765,7 +819,7 @@ static void op_ovspec(struct pv_ctx *ctx, const struct pv_op *op)
 		pv_copy_tree(ctx->root, from, o.upper, op->copyfrom);
 		xclose(from);
 	}
-	mount_overlay(ctx, "-o", &o, op->dst);
+	mount_overlay(ctx, op, "-o", &o, op->dst);
 	close_ovl(&o);
 	xclose(tmpd);
 }
@@ -778,10 +832,12 @@ static void op_overlay(struct pv_ctx *ctx, const struct pv_op *op)
 	int dir;
 
 	memset(&o, 0, sizeof o);
-	if (op->type == PV_OP_OVERLAY)
+	if (op->type == PV_OP_OVERLAY) {
 		o.lower[0] = open_lower(ctx, what, op->src);
-	else
+		o.fuse = op->fuse;
+	} else {
 		o.lower[0] = xdup(next_squash(ctx, what, op->src));
+	}
 	o.nlower = 1;
 	dir = open_overlay_dir(ctx, what, op->dir);
 	{
@@ -793,7 +849,7 @@ static void op_overlay(struct pv_ctx *ctx, const struct pv_op *op)
 		free(l);
 		free(w);
 	}
-	mount_overlay(ctx, what, &o, op->dst);
+	mount_overlay(ctx, op, what, &o, op->dst);
 	close_ovl(&o);
 	xclose(dir);
 }
@@ -805,11 +861,12 @@ static void op_tmp_overlay(struct pv_ctx *ctx, const struct pv_op *op)
 
 	memset(&o, 0, sizeof o);
 	o.lower[0] = open_lower(ctx, "--tmp-overlay", op->src);
+	o.fuse = op->fuse;
 	o.nlower = 1;
 	t = scratch_tmpfs(ctx, "--tmp-overlay", op->dst);
 	o.upper = open_scratch_dir(t, "upper", "--tmp-overlay", op->dst);
 	o.work = open_scratch_dir(t, "work", "--tmp-overlay", op->dst);
-	mount_overlay(ctx, "--tmp-overlay", &o, op->dst);
+	mount_overlay(ctx, op, "--tmp-overlay", &o, op->dst);
 	close_ovl(&o);
 	xclose(t);
 }
@@ -958,9 +1015,6 @@ void pv_enter(struct pv_ctx *ctx)
 	xclose(ctx->scratch);
 	for (size_t i = 0; i < ctx->nsquash; i++)
 		xclose(ctx->squash_fds[i]);
-	for (size_t i = 0; i < ctx->nlower_fds; i++)
-		xclose(ctx->lower_fds[i]);
-	ctx->nlower_fds = 0;
 	ctx->newroot = ctx->oldroot = ctx->scratch = -1;
 	ctx->nsquash = 0;
 	if (syscall(SYS_pivot_root, ".", ".") < 0)

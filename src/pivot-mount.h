@@ -19,6 +19,9 @@ struct pv_pin {
 
 struct pv_privs;
 
+/* FUSE file systems per run, at most (see pivot-fuse.h). */
+#define PV_FUSE_MAX 16
+
 struct pv_ctx {
 	bool root;		/* real root caller: every option allowed */
 	uid_t uid;		/* the caller's ids */
@@ -31,15 +34,15 @@ struct pv_ctx {
 	/* squash mounts prepared by the privileged phase, in op order */
 	int *squash_fds;	/* O_PATH fds of the mounted images' roots */
 	size_t nsquash, squash_used;
-	/* overlay lower layers prepared by the privileged phase, in op order */
-	bool lowers_prepared;
-	int *lower_fds;
-	size_t nlower_fds, lower_used;
 	/* upper/work directories pinned before the user namespace */
 	const struct pv_privs *privs;
 	bool pinning;
 	struct pv_pin *pins;
 	size_t npins, pin_used;
+	/* FUSE connections prepared for a non-root caller, in op order:
+	 * /dev/fuse and the detached mount */
+	int fuse_dev[PV_FUSE_MAX], fuse_mnt[PV_FUSE_MAX];
+	size_t nfuse;
 };
 
 /* Non-root caller, before the user namespace (where every owner that is

@@ -2,12 +2,15 @@
  *
  *   ovroot [-r ROOT] OVERLAYDIR [COMMAND...]
  *
- * becomes, for ROOT and every filesystem mounted below it (from the
- * caller's /proc/self/mountinfo), an --overlay with its own upper layer:
+ * becomes, for a root caller, for ROOT and every filesystem mounted below
+ * it (from the caller's /proc/self/mountinfo), an --overlay with its own
+ * upper layer:
  *
  *   ROOT itself       OVERLAYDIR/layer, OVERLAYDIR/work
  *   ROOT/P (a mount)  OVERLAYDIR/mounts/ENC(P)/layer, .../work
  *
+ * and for any other caller one --overlay of ROOT, with everything mounted
+ * below it, on OVERLAYDIR/layer and OVERLAYDIR/work (fuse-overlayfs);
  * then /dev, /proc, /sys and /run of the host (a root caller gets the
  * host's /dev; any other caller a minimal one, as --dev gives). */
 #include "pivot-ovroot.h"
@@ -234,7 +237,13 @@ void pv_ovroot_expand(struct pv_config *cfg, const struct pv_privs *pr,
 	/* ROOT itself */
 	add_op(cfg, PV_OP_OVERLAY, root, "/", dir);
 
-	m = read_mounts(&n);
+	/* A non-root caller's overlay of ROOT is served by fuse-overlayfs
+	 * (pivot-fuse), which crosses the mounts below ROOT as the caller
+	 * does: one upper layer for all. The kernel's overlay in the
+	 * caller's user namespace could not copy up a directory whose owner
+	 * is not mapped there (EOVERFLOW: / and /home themselves). */
+	n = 0;
+	m = pr->root ? read_mounts(&n) : NULL;
 	qsort(m, n, sizeof *m, cmp_mnt);
 	for (size_t i = 0; i < n; i++) {
 		const char *p = m[i].path;

@@ -40,6 +40,10 @@ struct pv_op {
 	size_t nlowers;
 	const char *upper, *work, *copyfrom;
 	bool shadow, tmp;
+	/* a non-root caller's op that FUSE serves (pivot-fuse), and its
+	 * connection's index */
+	bool fuse;
+	unsigned fuse_slot;
 	/* storage owned by this op (from spec splitting) */
 	char *buf;
 };

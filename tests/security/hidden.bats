@@ -40,6 +40,34 @@ hidden_setup() {
 	[ "$output" = SECRET ]
 }
 
+@test "a file hidden under a tmpfs mount is not readable through an overlay" {
+	suid_setup
+	hidden_setup
+	home_user
+	as_nobody mkdir "$W/ov"
+	as_user mkdir "$HOME_DIR/ov"
+	for who in as_nobody as_user; do
+		OV=$W/ov
+		[ "$who" = as_nobody ] || OV=$HOME_DIR/ov
+		run "$who" "$S/overlay-pivot" --tmp-overlay / / --dev /dev --overlay "$H" /o "$OV" \
+			--tmp-overlay "$H" /t -o "/oo,lowerdir=$H,tmp" -- /bin/sh -c '
+			for f in /o/dir/secret /t/dir/secret /oo/dir/secret "$0/dir/secret"; do
+				cat "$f" 2>/dev/null || echo "hidden $f"
+			done' "$H"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" != *SECRET* ]]
+		[ "$(grep -c '^hidden ' <<<"$output")" -eq 4 ]
+	done
+	# what the defence prevents: an overlay over a lower layer made without
+	# the mounts below it (the clones the helper used to make as root)
+	mkdir "$BATS_TEST_TMPDIR/u" "$BATS_TEST_TMPDIR/wk" "$BATS_TEST_TMPDIR/m"
+	run unshare -m --propagation private sh -c "mount --bind '$H' '$W' &&
+		mount -t overlay x -o 'lowerdir=$W,upperdir=$BATS_TEST_TMPDIR/u,workdir=$BATS_TEST_TMPDIR/wk' '$BATS_TEST_TMPDIR/m' &&
+		cat '$BATS_TEST_TMPDIR/m/dir/secret'"
+	[ "$output" = SECRET ]
+}
+
 @test "a refused OVERLAYDIR is left empty" {
 	suid_setup
 	# a directory the caller may write to but does not own
