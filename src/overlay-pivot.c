@@ -68,6 +68,21 @@ static void refuse_root_only(const struct pv_config *cfg,
 
 		if (op->type == PV_OP_DEV_BIND)
 			pv_die("--dev-bind: only root may use it");
+		if (op->type == PV_OP_MQUEUE && !(cfg->unshare & CLONE_NEWIPC))
+			pv_die("--mqueue %s: needs --unshare-ipc (a message queue "
+			       "file system belongs to an IPC namespace, and only a "
+			       "new one is yours)", op->dst);
+		if (op->type == PV_OP_OVSPEC && op->data) {
+			char *copy = pv_xstrdup(op->data), *save = NULL;
+
+			for (char *o = strtok_r(copy, ",", &save); o;
+			     o = strtok_r(NULL, ",", &save))
+				if (pv_overlay_option(o) == PV_OVOPT_ROOT)
+					pv_die("-o %s: %s: only root may use it (it "
+					       "changes how the kernel trusts the layers)",
+					       op->dst, o);
+			free(copy);
+		}
 		if (op->type == PV_OP_MOUNT && !pv_fstype_unprivileged(op->fstype))
 			pv_die("-m %s: only root may mount this filesystem type",
 			       op->fstype);
@@ -179,6 +194,7 @@ int main(int argc, char **argv)
 	}
 	memset(&ctx, 0, sizeof ctx);
 	ctx.root = pr.root;
+	ctx.unshare = cfg.unshare;
 	ctx.uid = pr.uid;
 	ctx.gid = pr.gid;
 	ctx.oldroot = ctx.newroot = ctx.scratch = -1;

@@ -80,8 +80,14 @@ static void copy_dir(bool root, int from, int to, const char *what, int depth)
 
 			if (s < 0)
 				pv_die_err(errno, "%s: %s", what, n);
-			t = openat(to, n, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+			/* never over a file the upper layer has: it is the
+			 * newer content (copyfrom fills, it does not reset) */
+			t = openat(to, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 				   O_CLOEXEC, 0600);
+			if (t < 0 && errno == EEXIST) {
+				close(s);
+				continue;
+			}
 			if (t < 0)
 				pv_die_err(errno, "%s: creating %s", what, n);
 			copy_file(s, t, what, n);

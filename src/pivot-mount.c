@@ -8,6 +8,7 @@
 #include "pivot-mount.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -577,6 +578,8 @@ void pv_pin_layers(struct pv_ctx *ctx, const struct pv_config *cfg)
 
 #define MAX_LOWER 500
 
+static unsigned op_attr(const struct pv_op *op);
+
 struct ovl {
 	int lower[MAX_LOWER + 1];
 	size_t nlower;
@@ -612,13 +615,88 @@ static void mount_fuse_overlay(struct pv_ctx *ctx, const struct pv_op *op,
 		keep[nkeep++] = o->upper;
 		keep[nkeep++] = o->work;
 	}
+	/* the kernel's overlay options have no meaning here; a non-root
+	 * caller's are checked as for the kernel's overlay */
+	if (op->type == PV_OP_OVSPEC && op->data) {
+		char *copy = pv_xstrdup(op->data), *save = NULL;
+
+		for (char *x = strtok_r(copy, ",", &save); x;
+		     x = strtok_r(NULL, ",", &save))
+			if (pv_overlay_option(x) != PV_OVOPT_ANYONE)
+				pv_die("%s %s: %s: only root may use it (it changes "
+				       "how the kernel trusts the layers)", what, dst, x);
+		free(copy);
+	}
 	m = pv_fuse_serve(ctx, op, what, dst, argv, keep, nkeep);
 	free(keep);
 	free(opts);
+	setattr(m, op_attr(op), true, what, dst);
 	d = open_dst(ctx, what, dst, true, PV_MKDIR_MAYBE);
 	attach(m, d, what, dst);
 	xclose(d);
 	xclose(m);
+}
+
+/* The mount flags of an -o spec as mount attributes. */
+static unsigned op_attr(const struct pv_op *op)
+{
+	unsigned a = 0;
+
+	if (op->type != PV_OP_OVSPEC)
+		return 0;
+	if (op->flags & MS_RDONLY)
+		a |= MOUNT_ATTR_RDONLY;
+	if (op->flags & MS_NOSUID)
+		a |= MOUNT_ATTR_NOSUID;
+	if (op->flags & MS_NODEV)
+		a |= MOUNT_ATTR_NODEV;
+	if (op->flags & MS_NOEXEC)
+		a |= MOUNT_ATTR_NOEXEC;
+	if (op->flags & MS_NOATIME)
+		a |= MOUNT_ATTR_NOATIME;
+	else if (op->flags & MS_STRICTATIME)
+		a |= MOUNT_ATTR_STRICTATIME;
+	if (op->flags & MS_NODIRATIME)
+		a |= MOUNT_ATTR_NODIRATIME;
+	return a;
+}
+
+/* The overlay file system's own options of an -o spec; a non-root
+ * caller's are checked here, where the mount is made. */
+static void set_overlay_options(struct pv_ctx *ctx, int fsfd,
+				const struct pv_op *op, const char *what,
+				const char *dst)
+{
+	char *copy, *save = NULL;
+
+	if (op->type != PV_OP_OVSPEC || !op->data)
+		return;
+	copy = pv_xstrdup(op->data);
+	for (char *o = strtok_r(copy, ",", &save); o;
+	     o = strtok_r(NULL, ",", &save)) {
+		enum pv_ovopt k = pv_overlay_option(o);
+		char *eq = strchr(o, '=');
+		int r;
+
+		if (k == PV_OVOPT_UNKNOWN)
+			pv_die("%s %s: unknown overlay option '%s'", what, dst, o);
+		if (k == PV_OVOPT_ROOT && !ctx->root)
+			pv_die("%s %s: %s: only root may use it (it changes how the "
+			       "kernel trusts the layers)", what, dst, o);
+		if (strcmp(o, "userxattr") == 0 && (!ctx->root ||
+						    pv_userns_active()))
+			continue;	/* set already */
+		if (eq) {
+			*eq = '\0';
+			r = fsconfig(fsfd, FSCONFIG_SET_STRING, o, eq + 1, 0);
+			*eq = '=';
+		} else {
+			r = fsconfig(fsfd, FSCONFIG_SET_FLAG, o, NULL, 0);
+		}
+		if (r < 0)
+			fs_die(fsfd, errno, what, dst);
+	}
+	free(copy);
 }
 
 static void mount_overlay(struct pv_ctx *ctx, const struct pv_op *op,
@@ -660,6 +738,7 @@ static void mount_overlay(struct pv_ctx *ctx, const struct pv_op *op,
 	if ((!ctx->root || pv_userns_active()) &&
 	    fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
 		fs_die(fsfd, errno, what, dst);
+	set_overlay_options(ctx, fsfd, op, what, dst);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		if (errno == EINVAL && !ctx->root)
 			pv_die("%s %s: cannot overlay a directory with mounts below it "
@@ -667,7 +746,7 @@ static void mount_overlay(struct pv_ctx *ctx, const struct pv_op *op,
 			       "installed set-user-id root)", what, dst);
 		fs_die(fsfd, errno, what, dst);
 	}
-	m = fsmount(fsfd, FSMOUNT_CLOEXEC, user_attr(ctx));
+	m = fsmount(fsfd, FSMOUNT_CLOEXEC, user_attr(ctx) | op_attr(op));
 	if (m < 0)
 		fs_die(fsfd, errno, what, dst);
 	xclose(fsfd);
@@ -871,6 +950,36 @@ static void op_tmp_overlay(struct pv_ctx *ctx, const struct pv_op *op)
 	xclose(t);
 }
 
+/* --proc for a non-root caller without a pid namespace of its own: the
+ * kernel mounts a proc only for the pid namespace's owner, so the host's
+ * is bound (recursively, as every bind), and the entries that act on the
+ * whole machine are made read-only, as bubblewrap does. */
+static void host_proc(struct pv_ctx *ctx, const char *dst)
+{
+	static const char *const ro[] = { "sys", "sysrq-trigger", "irq", "bus" };
+	int d;
+
+	do_bind(ctx, "--proc", "/proc", dst, MOUNT_ATTR_NOEXEC, true,
+		PV_MKDIR_MAYBE);
+	refresh_newroot(ctx);
+	d = open_dst(ctx, "--proc", dst, true, PV_MKDIR_NEVER);
+	for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
+		int s = pv_openat2(d, ro[i], O_PATH | O_NOFOLLOW,
+				   RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+		int m;
+
+		if (s < 0)
+			continue;	/* not on this kernel */
+		m = clone_tree(s, true, "--proc", ro[i]);
+		setattr(m, MOUNT_ATTR_RDONLY | PV_USER_ATTR | MOUNT_ATTR_NOEXEC,
+			true, "--proc", ro[i]);
+		attach(m, s, "--proc", ro[i]);
+		xclose(m);
+		xclose(s);
+	}
+	xclose(d);
+}
+
 static void apply(struct pv_ctx *ctx, const struct pv_op *op)
 {
 	static const char *const tmpkv[] = { "mode", "0755" };
@@ -911,8 +1020,12 @@ static void apply(struct pv_ctx *ctx, const struct pv_op *op)
 		break;
 	}
 	case PV_OP_PROC:
-		mount_simple(ctx, "--proc", "proc", op->dst, NULL, 0,
-			     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		if (!ctx->root && !(ctx->unshare & CLONE_NEWPID))
+			host_proc(ctx, op->dst);
+		else
+			mount_simple(ctx, "--proc", "proc", op->dst, NULL, 0,
+				     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				     MOUNT_ATTR_NOEXEC);
 		break;
 	case PV_OP_DEV:
 		op_dev(ctx, op->dst);

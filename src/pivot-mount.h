@@ -30,6 +30,7 @@ struct pv_ctx {
 	int newroot;		/* O_PATH fd of the new root (/newroot) */
 	int scratch;		/* O_PATH fd of /s, our scratch directory */
 	char *cwd;		/* the caller's cwd on the host, or NULL */
+	int unshare;		/* the CLONE_NEW* flags of the run */
 	unsigned counter;	/* names scratch entries */
 	/* squash mounts prepared by the privileged phase, in op order */
 	int *squash_fds;	/* O_PATH fds of the mounted images' roots */

@@ -239,6 +239,54 @@ static const struct flagname flagnames[] = {
 
 #define MAX_FIELDS 256
 
+/* O a mount flag name: set it in OP->flags. */
+static bool flag_option(struct pv_op *op, const char *o)
+{
+	const struct flagname *f;
+
+	for (f = flagnames; f->name; f++)
+		if (strcmp(o, f->name) == 0) {
+			op->flags |= f->set;
+			op->flags &= ~f->clear;
+			return true;
+		}
+	return false;
+}
+
+enum pv_ovopt pv_overlay_option(const char *o)
+{
+	/* the overlay file system's own options; for each, the values that
+	 * keep an unprivileged mount's defaults */
+	static const struct {
+		const char *key;
+		const char *safe[5];
+	} known[] = {
+		{ "index", { "off", NULL } },
+		{ "redirect_dir", { "off", "nofollow", NULL } },
+		{ "metacopy", { "off", NULL } },
+		{ "xino", { "off", "auto", "on", NULL } },
+		{ "nfs_export", { "off", NULL } },
+		{ "uuid", { "off", "null", "auto", "on", NULL } },
+		{ "verity", { "off", NULL } },
+		{ "volatile", { "", NULL } },
+		{ "userxattr", { "", NULL } },
+	};
+	const char *eq = strchr(o, '=');
+	size_t klen = eq ? (size_t)(eq - o) : strlen(o);
+	const char *val = eq ? eq + 1 : "";
+
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (strlen(known[i].key) != klen ||
+		    strncmp(o, known[i].key, klen) != 0)
+			continue;
+		for (size_t j = 0; known[i].safe[j]; j++)
+			if (strcmp(val, known[i].safe[j]) == 0)
+				return PV_OVOPT_ANYONE;
+		return PV_OVOPT_ROOT;
+	}
+	return PV_OVOPT_UNKNOWN;
+}
+
 int pv_parse_mount_spec(struct pv_op *op, const char *spec, char *err,
 			size_t errlen)
 {
@@ -261,8 +309,34 @@ int pv_parse_mount_spec(struct pv_op *op, const char *spec, char *err,
 	op->fstype = fields[0];
 	op->src = fields[1];
 	op->dst = fields[2];
+	/* overlayns's form: -m ,SRC,DST,bind[,rec] */
+	{
+		bool bind = false, rec = false;
+
+		for (size_t i = 3; i < n; i++) {
+			if (strcmp(fields[i], "bind") == 0)
+				bind = true;
+			else if (strcmp(fields[i], "rec") == 0)
+				rec = true;
+			else
+				continue;
+			fields[i][0] = '\0';	/* consumed */
+		}
+		if (bind && *op->fstype && strcmp(op->fstype, "bind") != 0 &&
+		    strcmp(op->fstype, "rbind") != 0)
+			return fail(err, errlen,
+				    "-m %s: the bind option is for an empty TYPE",
+				    op->fstype);
+		if (rec && !bind && strcmp(op->fstype, "bind") != 0 &&
+		    strcmp(op->fstype, "rbind") != 0)
+			return fail(err, errlen, "-m: rec is an option of a bind");
+		if (bind || rec)
+			op->fstype = rec || strcmp(op->fstype, "rbind") == 0 ?
+				     "rbind" : "bind";
+	}
 	if (!*op->fstype)
-		return fail(err, errlen, "-m: empty filesystem type");
+		return fail(err, errlen,
+			    "-m: empty filesystem type (and no bind option)");
 	if (strlen(op->fstype) > 64)
 		return fail(err, errlen, "-m: filesystem type too long");
 	for (const char *p = op->fstype; *p; p++)
@@ -308,6 +382,23 @@ int pv_parse_mount_spec(struct pv_op *op, const char *spec, char *err,
 		/* Filesystem data: commas inside a value cannot be expressed,
 		 * the kernel splits data at every comma. */
 		datalen += strlen(o) + 1;
+	}
+	if (datalen && (strcmp(op->fstype, "bind") == 0 ||
+			strcmp(op->fstype, "rbind") == 0)) {
+		for (size_t i = 3; i < n; i++) {
+			const struct flagname *f;
+
+			if (!*fields[i] || strncmp(fields[i], "mkdir=", 6) == 0)
+				continue;
+			for (f = flagnames; f->name; f++)
+				if (strcmp(fields[i], f->name) == 0)
+					break;
+			if (!f->name)
+				return fail(err, errlen,
+					    "-m %s: unknown option '%s' (a bind takes "
+					    "mount flags, rec and mkdir= only)",
+					    op->fstype, fields[i]);
+		}
 	}
 	if (datalen) {
 		char *d = malloc(datalen + 1);
@@ -406,6 +497,18 @@ int pv_parse_overlay_spec(struct pv_op *op, const char *spec, char *err,
 			op->shadow = true;
 		} else if (strcmp(o, "tmp") == 0) {
 			op->tmp = true;
+		} else if (flag_option(op, o)) {
+			continue;
+		} else if (pv_overlay_option(o) != PV_OVOPT_UNKNOWN) {
+			size_t have = op->data ? strlen(op->data) : 0;
+			char *d = realloc(op->data, have + strlen(o) + 2);
+
+			if (!d)
+				return fail(err, errlen, "-o: %s", strerror(ENOMEM));
+			if (have)
+				d[have++] = ',';
+			strcpy(d + have, o);
+			op->data = d;
 		} else {
 			return fail(err, errlen, "-o: unknown option '%s'", o);
 		}
@@ -423,6 +526,10 @@ int pv_parse_overlay_spec(struct pv_op *op, const char *spec, char *err,
 	if (op->copyfrom && !op->tmp && !op->upper)
 		return fail(err, errlen,
 			    "-o: copyfrom needs tmp or upperdir");
+	if (!op->tmp && !op->upper && op->nlowers + (op->shadow ? 1 : 0) < 2)
+		return fail(err, errlen,
+			    "-o %s: without upperdir or tmp an overlay needs two "
+			    "lower layers (lowerdir=A:B, or one and shadow)", op->dst);
 	return 0;
 }
 
@@ -561,6 +668,17 @@ int pv_parse(struct pv_config *cfg, enum pv_personality who, int argc,
 		}
 		if (a[0] != '-' || a[1] == '\0')
 			break;
+		/* overlayns's glued forms: -oSPEC, -mSPEC */
+		if ((a[1] == 'o' || a[1] == 'm') && a[2]) {
+			struct pv_op *op = new_op(cfg, err, errlen);
+
+			if (!op || (a[1] == 'o' ?
+				    pv_parse_overlay_spec(op, a + 2, err, errlen) :
+				    pv_parse_mount_spec(op, a + 2, err, errlen)) < 0)
+				return -1;
+			i++;
+			continue;
+		}
 		for (m = optmap; m->name; m++)
 			if (strcmp(a, m->name) == 0)
 				break;

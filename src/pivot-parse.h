@@ -32,8 +32,9 @@ struct pv_op {
 	const char *dir;	/* DIR of --overlay / --squash-overlay */
 	/* -m */
 	const char *fstype;	/* "bind"/"rbind" become PV_MNT_BIND flags */
-	unsigned long flags;	/* MS_* flags from the option list */
-	char *data;		/* remaining options, comma separated, or NULL */
+	unsigned long flags;	/* MS_* flags from the option list (-m, -o) */
+	char *data;		/* remaining options, comma separated, or NULL;
+				 * -o: the overlay file system's options */
 	enum pv_mkdir mkdir;
 	/* -o */
 	char **lowers;		/* NULL-terminated list of lower dirs */
@@ -86,6 +87,11 @@ int pv_parse_mount_spec(struct pv_op *op, const char *spec, char *err,
 int pv_parse_overlay_spec(struct pv_op *op, const char *spec, char *err,
 			  size_t errlen);
 void pv_op_free(struct pv_op *op);
+
+/* An overlay mount option of -o: unknown, one any caller may give, or one
+ * only root may (it changes how the kernel trusts the layers). */
+enum pv_ovopt { PV_OVOPT_UNKNOWN = 0, PV_OVOPT_ANYONE, PV_OVOPT_ROOT };
+enum pv_ovopt pv_overlay_option(const char *opt);
 
 /* true if the filesystem type may be mounted for a non-root caller. */
 bool pv_fstype_unprivileged(const char *fstype);
