@@ -208,6 +208,8 @@ int main(int argc, char **argv)
 	if (who == PV_OVROOT)
 		pv_ovroot_expand(&cfg, &pr, ctx.cwd);
 	refuse_root_only(&cfg, &pr);
+	if (pr.root && pv_squash_count(&cfg) > PV_SQUASH_MAX)
+		pv_die("at most %d squashfs images in one run", PV_SQUASH_MAX);
 	pv_fuse_plan(&ctx, &cfg);
 	/* the first thing made on the host, after every refusal that needs
 	 * no system call */

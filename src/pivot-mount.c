@@ -1132,6 +1132,8 @@ void pv_enter(struct pv_ctx *ctx)
 	ctx->nsquash = 0;
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		pv_die_err(errno, "pivot_root");
+	/* the staging paths are gone: nothing for a hook to release */
+	pv_die_hook = NULL;
 	/* the old root is now stacked on top of the new one: detach it, and
 	 * the host with it */
 	if (umount2(".", MNT_DETACH) < 0)

@@ -1,4 +1,7 @@
-/* pivot-squash: squashfs images on loop devices we attach ourselves. */
+/* pivot-squash: a root caller's squashfs images, on loop devices we attach
+ * ourselves (read-only, autoclear, at most PV_SQUASH_MAX per run) or as the
+ * block device given. A non-root caller's go through squashfuse
+ * (pivot-fuse). */
 #include "pivot-squash.h"
 
 #include <errno.h>
@@ -10,6 +13,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "pivot-caller.h"
@@ -59,39 +64,49 @@ static int open_as_caller(struct pv_ctx *ctx, const char *what,
 	return fd;
 }
 
-/* Open the image read-only with the caller's file-system ids. */
-static int open_image(struct pv_ctx *ctx, const char *img)
+/* The image: a regular file or (a root caller's) a block device, opened
+ * read-only as the caller, that begins with the squashfs magic; checked
+ * here, from the descriptor, before any loop device exists. */
+static int open_image(struct pv_ctx *ctx, const char *what, const char *img)
 {
+	static const unsigned char magic[4] = { 'h', 's', 'q', 's' };
+	unsigned char buf[4];
 	struct stat st;
-	int fd = open_as_caller(ctx, "--squash", img, 0, 0);
+	int fd = open_as_caller(ctx, what, img, 0, 0);
 
 	if (fstat(fd, &st) < 0)
-		pv_die_err(errno, "--squash %s", img);
-	if (!S_ISREG(st.st_mode))
-		pv_die("--squash %s: not a regular file", img);
+		pv_die_err(errno, "%s %s", what, img);
+	if (!S_ISREG(st.st_mode) && !(ctx->root && S_ISBLK(st.st_mode)))
+		pv_die("%s %s: not a regular file%s", what, img,
+		       ctx->root ? " or a block device" : "");
+	if (pread(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf ||
+	    memcmp(buf, magic, sizeof magic) != 0)
+		pv_die("%s %s: not a squashfs image", what, img);
 	return fd;
 }
 
-/* Attach IMG to a free loop device, read-only, cleared on last close. */
-static int attach_loop(int img, const char *name)
+/* Attach IMG to a free loop device, read-only, cleared on last close.
+ * Nothing is printed while we hold one: a caller's full stderr would keep
+ * it attached. */
+static int attach_loop(int img, const char *what, const char *name)
 {
 	int ctl = open("/oldroot/dev/loop-control", O_RDWR | O_CLOEXEC);
 
 	if (ctl < 0)
-		pv_die_err(errno, "--squash %s: /dev/loop-control", name);
+		pv_die_err(errno, "%s %s: /dev/loop-control", what, name);
 	for (int tries = 0; tries < 64; tries++) {
 		struct loop_config cfg;
 		char dev[64];
 		int n = ioctl(ctl, LOOP_CTL_GET_FREE), lfd;
 
 		if (n < 0)
-			pv_die_err(errno, "--squash %s: no free loop device", name);
+			pv_die_err(errno, "%s %s: no free loop device", what, name);
 		snprintf(dev, sizeof dev, "/oldroot/dev/loop%d", n);
 		lfd = open(dev, O_RDONLY | O_CLOEXEC);
 		if (lfd < 0) {
 			if (errno == ENOENT || errno == ENXIO)
 				continue;
-			pv_die_err(errno, "--squash %s: %s", name, dev + 8);
+			pv_die_err(errno, "%s %s: %s", what, name, dev + 8);
 		}
 		memset(&cfg, 0, sizeof cfg);
 		cfg.fd = (unsigned)img;
@@ -100,11 +115,32 @@ static int attach_loop(int img, const char *name)
 			close(ctl);
 			return lfd;
 		}
-		if (errno != EBUSY)
-			pv_die_err(errno, "--squash %s: attaching %s", name, dev + 8);
+		if (errno != EBUSY) {
+			int e = errno;
+
+			close(lfd);
+			pv_die_err(e, "%s %s: attaching %s", what, name, dev + 8);
+		}
 		close(lfd);	/* raced with another user: try the next one */
 	}
-	pv_die("--squash %s: no free loop device after 64 tries", name);
+	pv_die("%s %s: no free loop device after 64 tries", what, name);
+}
+
+static unsigned mounted;
+
+/* Before a message: let go of every image, so that a stderr that blocks
+ * (a full pipe) keeps no loop device attached. Our descriptors and the
+ * trees that hold the images' mounts go; the devices clear themselves. */
+static void release_images(void)
+{
+	char dir[32];
+
+	(void)syscall(SYS_close_range, 3U, ~0U, 0);
+	(void)umount2("/newroot", MNT_DETACH);
+	for (unsigned i = 0; i < mounted; i++) {
+		snprintf(dir, sizeof dir, "/sq/%u", i);
+		(void)umount2(dir, MNT_DETACH);
+	}
 }
 
 void pv_squash_mount(struct pv_ctx *ctx, const struct pv_config *cfg,
@@ -116,37 +152,55 @@ void pv_squash_mount(struct pv_ctx *ctx, const struct pv_config *cfg,
 
 	for (size_t i = 0; i < cfg->nops; i++) {
 		const struct pv_op *op = &cfg->ops[i];
+		const char *what = op->type == PV_OP_SQUASH ? "--squash" :
+				   "--squash-overlay";
 		char src[64], dir[32];
-		int img, lfd, fsfd, m, d;
+		struct stat st;
+		int img, lfd, fsfd, m, d, err;
 
 		if (!is_squash(op))
 			continue;
-		img = open_image(ctx, op->src);
-		lfd = attach_loop(img, op->src);
-		close(img);
+		img = open_image(ctx, what, op->src);
+		if (fstat(img, &st) < 0)
+			pv_die_err(errno, "%s %s", what, op->src);
+		/* a block device is mounted as it is (machroot's form) */
+		if (S_ISBLK(st.st_mode)) {
+			lfd = img;
+		} else {
+			lfd = attach_loop(img, what, op->src);
+			close(img);
+		}
 		snprintf(src, sizeof src, "/oldroot/proc/self/fd/%d", lfd);
 		fsfd = fsopen("squashfs", FSOPEN_CLOEXEC);
-		if (fsfd < 0)
-			pv_die_err(errno, "--squash %s: fsopen squashfs", op->src);
-		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", src, 0) < 0 ||
-		    fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
-		    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-			pv_die_err(errno, "--squash %s: not a squashfs image", op->src);
-		m = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY |
-			    MOUNT_ATTR_NODEV | (ctx->root ? 0 : MOUNT_ATTR_NOSUID));
-		if (m < 0)
-			pv_die_err(errno, "--squash %s: mounting", op->src);
-		close(fsfd);
-		close(lfd);	/* the mount holds the loop device now */
+		err = fsfd < 0 ? errno : 0;
+		if (!err &&
+		    (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", src, 0) < 0 ||
+		     fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
+		     fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0))
+			err = errno;
+		m = err ? -1 : fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY |
+				       MOUNT_ATTR_NODEV |
+				       (ctx->root ? 0 : MOUNT_ATTR_NOSUID));
+		if (!err && m < 0)
+			err = errno;
+		if (fsfd >= 0)
+			close(fsfd);
+		/* the mount holds the loop device now; on failure, closing
+		 * it detaches it (autoclear) before any message */
+		close(lfd);
+		if (err)
+			pv_die_err(err, "%s %s: mounting the image", what, op->src);
 		snprintf(dir, sizeof dir, "/sq/%u", n++);
+		pv_die_hook = release_images;
 		if (mkdir(dir, 0755) < 0)
-			pv_die_err(errno, "--squash %s: mkdir %s", op->src, dir);
+			pv_die_err(errno, "%s %s: mkdir %s", what, op->src, dir);
 		d = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (d < 0)
-			pv_die_err(errno, "--squash %s: open %s", op->src, dir);
+			pv_die_err(errno, "%s %s: open %s", what, op->src, dir);
 		if (move_mount(m, "", d, "", MOVE_MOUNT_F_EMPTY_PATH |
 			       MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			pv_die_err(errno, "--squash %s: attaching", op->src);
+			pv_die_err(errno, "%s %s: attaching", what, op->src);
+		mounted = n;
 		close(d);
 		close(m);
 	}

@@ -6,6 +6,9 @@
 #include "pivot-parse.h"
 #include "pivot-privs.h"
 
+/* Loop devices per run, at most (a root caller's images). */
+#define PV_SQUASH_MAX 16
+
 /* Number of images CFG mounts. */
 size_t pv_squash_count(const struct pv_config *cfg);
 

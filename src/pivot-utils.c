@@ -12,6 +12,16 @@
 #include <unistd.h>
 
 const char *pv_prog = "overlay-pivot";
+void (*pv_die_hook)(void);
+
+static void run_die_hook(void)
+{
+	void (*h)(void) = pv_die_hook;
+
+	pv_die_hook = NULL;
+	if (h)
+		h();
+}
 
 static void vmsg(int err, const char *fmt, va_list ap)
 {
@@ -35,6 +45,7 @@ void pv_die(const char *fmt, ...)
 {
 	va_list ap;
 
+	run_die_hook();
 	va_start(ap, fmt);
 	vmsg(0, fmt, ap);
 	va_end(ap);
@@ -45,6 +56,7 @@ void pv_die_err(int err, const char *fmt, ...)
 {
 	va_list ap;
 
+	run_die_hook();
 	va_start(ap, fmt);
 	vmsg(err, fmt, ap);
 	va_end(ap);

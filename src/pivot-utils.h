@@ -8,6 +8,10 @@
 /* Name used in messages: "overlay-pivot" or "ovroot". */
 extern const char *pv_prog;
 
+/* Run by pv_die and pv_die_err before the message is written: it must
+ * give up what a blocked write to stderr would keep (loop devices). */
+extern void (*pv_die_hook)(void);
+
 /* Print "PROG: WHAT\n" and exit 1. */
 __attribute__((noreturn, format(printf, 1, 2)))
 void pv_die(const char *fmt, ...);

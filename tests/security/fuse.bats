@@ -119,3 +119,54 @@ no_fuse_left() {
 	[ "$(grep -c '^NoNewPrivs: 1$' "$BATS_TEST_TMPDIR/status")" -eq 2 ]
 	wait_until no_fuse_left "$NOBODY"
 }
+
+# full_pipe_run OUT COMMAND...: run COMMAND with its stderr on a pipe that
+# is full and never read; write "losetup -a" as seen during the run to OUT
+# once COMMAND is blocked (or has ended), then let it finish.
+full_pipe_run() {
+	python3 - "$@" <<'PY'
+import fcntl, os, subprocess, sys, time
+out, cmd = sys.argv[1], sys.argv[2:]
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, os.O_NONBLOCK)
+try:
+    while True:
+        os.write(w, b"x" * 4096)
+except BlockingIOError:
+    pass
+fcntl.fcntl(w, fcntl.F_SETFL, 0)
+p = subprocess.Popen(cmd, stderr=w)
+os.close(w)
+for _ in range(50):
+    if p.poll() is not None:
+        break
+    time.sleep(0.1)
+with open(out, "w") as f:
+    f.write(subprocess.run(["losetup", "-a"], capture_output=True, text=True).stdout)
+os.close(r)   # the writer gets EPIPE now
+p.wait(timeout=30)
+PY
+}
+
+@test "a full-pipe stderr leaves nothing attached" {
+	suid_setup
+	mkdir -p "$W/img"
+	echo content >"$W/img/f"
+	nobody_squash "$W/img" "$W/img.sqfs"
+	IMG=$W/img.sqfs
+	P=$BATS_TEST_DIRNAME/../../src/overlay-pivot
+	before=$(losetup -a)
+	head -c 8192 /dev/zero >"$BATS_TEST_TMPDIR/zero"
+	chmod 644 "$BATS_TEST_TMPDIR/zero"
+	# root: a bad image, refused before any device
+	full_pipe_run "$BATS_TEST_TMPDIR/during" "$P" --tmp-overlay / / --squash "$BATS_TEST_TMPDIR/zero" /sq -- /bin/true
+	[ "$(cat "$BATS_TEST_TMPDIR/during")" = "$before" ]
+	# root: a good image and a failing mount point after it
+	full_pipe_run "$BATS_TEST_TMPDIR/during" "$P" --tmp-overlay / / --squash "$IMG" /etc/passwd/x -- /bin/true
+	[ "$(cat "$BATS_TEST_TMPDIR/during")" = "$before" ]
+	# the caller: never a loop device
+	full_pipe_run "$BATS_TEST_TMPDIR/during" setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
+		"$S/overlay-pivot" --tmp-overlay / / --squash "$W/img.sqfs" /etc/passwd/x -- /bin/true
+	[ "$(cat "$BATS_TEST_TMPDIR/during")" = "$before" ]
+	wait_until test "$(losetup -a)" = "$before"
+}
