@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 	if (pv_parse(&cfg, who, argc > 0 ? argc - 1 : 0, argc > 0 ? argv + 1 : argv,
 		     err, sizeof err) < 0) {
 		pv_warn("%s (see %s --help)", err, pv_prog);
-		return PV_EXIT_FAIL;
+		return PV_EXIT_USAGE;
 	}
 	if (cfg.help) {
 		fputs(pv_usage(who), stdout);

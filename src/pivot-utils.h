@@ -24,8 +24,10 @@ void pv_die_err(int err, const char *fmt, ...);
 __attribute__((format(printf, 1, 2)))
 void pv_warn(const char *fmt, ...);
 
-/* Exit status used by pv_die (1); exec failures use 126/127. */
+/* Exit status used by pv_die (1); exec failures use 126/127; a command
+ * line that does not parse, 2. */
 #define PV_EXIT_FAIL 1
+#define PV_EXIT_USAGE 2
 
 void *pv_xmalloc(size_t n);
 void *pv_xcalloc(size_t n, size_t size);

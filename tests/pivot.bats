@@ -41,15 +41,18 @@ live_ns() {
 	[ "$help_opts" = "$man_opts" ]
 }
 
-@test "usage errors: one line, exit 1" {
+@test "usage errors: one line, exit 2; a failure: exit 1" {
 	run "$P" --frobnicate -- /bin/true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[ "$output" = "overlay-pivot: unknown option '--frobnicate' (see overlay-pivot --help)" ]
 	run "$P" --bind /tmp
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[ "$output" = "overlay-pivot: --bind: needs 2 arguments (see overlay-pivot --help)" ]
+	run "$BATS_TEST_DIRNAME/../src/ovroot" -x /tmp
+	[ "$status" -eq 2 ]
+	[ "$output" = "ovroot: unknown option '-x' (see ovroot --help)" ]
 	run "$P" --hostname x -- /bin/true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == *"needs --unshare-uts"* ]]
 	run "$P" --root /nonexistent -- /bin/true
 	[ "$status" -eq 1 ]
@@ -219,7 +222,7 @@ live_ns() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"exists (mkdir=require)"* ]]
 	run "$P" --tmp-overlay / / -m "tmpfs,none,/x,mkdir=sometimes" -- /bin/true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[[ "$output" == "overlay-pivot: -m: mkdir= takes never, maybe or require, not 'sometimes'"* ]]
 }
 
@@ -267,7 +270,7 @@ live_ns() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "odd" ]
 	run "$P" --tmp-overlay / / -o "/z,tmp" -- /bin/true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[[ "$output" == *"needs lowerdir= or shadow"* ]]
 }
 
