@@ -114,31 +114,3 @@ d_state_pid() {
 	done
 	return 1
 }
-
-@test "a process that cannot be killed (state D): overlay-stop gives up naming its pid and command" {
-	conf=$(make_subhost obfh6 UPPER=up/root WORK=up/work STOP_TIMEOUT=1)
-	base=${conf%/*}
-	truncate -s 64M "$base/up.img"
-	mkfs.ext4 -q "$base/up.img"
-	mkdir -p "$base/up"
-	mount -o loop "$base/up.img" "$base/up"
-	when_finished umount_image "$base/up" "$base/up.img"
-	mkdir "$base/up/root" "$base/up/work"
-	run timeout -k 5 30 "$TOP/overlay-boot" "$conf"
-	[ "$status" = 0 ]
-	# a frozen UPPER: a write inside waits in the kernel, beyond SIGKILL
-	fsfreeze -f "$base/up"
-	when_finished fsfreeze -u "$base/up"
-	go obfh6 sh -c 'sh -c "echo x >/frozen" </dev/null >/dev/null 2>&1 &'
-	wait_for d_state_pid obfh6
-	d=$(d_state_pid obfh6)
-	run timeout -k 5 60 "$TOP/overlay-stop" obfh6
-	echo "$output"
-	[ "$status" = 1 ]
-	[ "${#lines[@]}" = 1 ]
-	[[ "$output" == *"cannot be killed"*"$d (sh -c echo x >/frozen)"* ]]
-	fsfreeze -u "$base/up"
-	run timeout -k 5 60 "$TOP/overlay-stop" obfh6
-	[ "$status" = 0 ]
-	# the image's mount and loop device go at the end; teardown checks
-}
