@@ -68,9 +68,12 @@ PTRACE='
 	run as_nobody cat "/proc/$plain/environ"
 	[ "$status" -eq 0 ]
 	run as_nobody perl -e "$PTRACE" "$plain"
-	[ "$output" = "attached" ]
-	kill "$plain" "$helper" 2>/dev/null || true
+	# the attach's SIGSTOP may outlive perl: only SIGKILL ends a
+	# stopped process, and a plain wait on it would never return
+	kill -KILL "$plain" 2>/dev/null || true
+	kill "$helper" 2>/dev/null || true
 	wait
+	[ "$output" = "attached" ]
 }
 
 @test "no set-user-id or file-capability gain through any mount; all nosuid,nodev" {
