@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,10 +238,14 @@ static void close_except(int *keep, size_t n)
 
 /* The daemon, in the grandchild: a mount namespace of its own (made before
  * the mount it serves is attached anywhere, so it never holds it), the
- * caller's ids and nothing more. Exec or report. */
+ * caller's ids and nothing more. Its stderr is ERRFD, a pipe that we read
+ * only when it fails to start: it outlives this command, and what it says
+ * afterwards (libfuse's "reading device" when the kernel drops the
+ * connection at the end) would reach the caller's terminal late. With
+ * SIGPIPE ignored, those writes fail quietly. Exec or report. */
 __attribute__((noreturn))
 static void daemon_exec(struct pv_ctx *ctx, char *const *argv, int *keep,
-			size_t nkeep, int report)
+			size_t nkeep, int report, int errfd)
 {
 	int err, nul;
 
@@ -249,7 +254,8 @@ static void daemon_exec(struct pv_ctx *ctx, char *const *argv, int *keep,
 	if (setsid() < 0 || chdir("/") < 0)
 		goto fail;
 	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0)
+	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 ||
+	    dup2(errfd, 2) < 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		goto fail;
 	close_except(keep, nkeep);
 	/* what the server needs survives the exec */
@@ -271,7 +277,7 @@ int pv_fuse_serve(struct pv_ctx *ctx, const struct pv_op *op, const char *what,
 	char devpath[PV_FDPATH_LEN + 8];
 	char *argv[16];
 	int *kept;
-	int dev, m, pipefd[2], st, err = 0;
+	int dev, m, pipefd[2], errpipe[2], st, err = 0;
 	size_t n = 0;
 	pid_t pid;
 	ssize_t r;
@@ -291,7 +297,7 @@ int pv_fuse_serve(struct pv_ctx *ctx, const struct pv_op *op, const char *what,
 	memcpy(kept, keep, nkeep * sizeof *keep);
 	kept[nkeep++] = dev;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0)
 		pv_die_err(errno, "%s %s: pipe", what, arg);
 	pid = fork();
 	if (pid < 0)
@@ -316,10 +322,12 @@ int pv_fuse_serve(struct pv_ctx *ctx, const struct pv_op *op, const char *what,
 			_exit(1);
 		}
 		if (d == 0)
-			daemon_exec(ctx, argv, kept, nkeep, pipefd[1]);
+			daemon_exec(ctx, argv, kept, nkeep, pipefd[1],
+				    errpipe[1]);
 		_exit(0);
 	}
 	close(pipefd[1]);
+	close(errpipe[1]);
 	free(kept);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
@@ -339,10 +347,21 @@ int pv_fuse_serve(struct pv_ctx *ctx, const struct pv_op *op, const char *what,
 	{
 		struct stat st;
 
-		if (fstat(m, &st) < 0)
-			pv_die_err(errno, "%s %s: %s did not start", what, arg,
-				   argv[0]);
+		if (fstat(m, &st) < 0) {
+			char said[512];
+			ssize_t k;
+
+			err = errno;
+			/* a server still alive must not block us */
+			(void)fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
+			k = read(errpipe[0], said, sizeof said - 1);
+			said[k > 0 ? k : 0] = '\0';
+			said[strcspn(said, "\n")] = '\0';
+			pv_die_err(err, "%s %s: %s did not start%s%s", what,
+				   arg, argv[0], *said ? ": " : "", said);
+		}
 	}
+	close(errpipe[0]);
 	return m;
 }
 
