@@ -226,7 +226,7 @@ rw" ]
 	[ "${lines[1]}" = "$(readlink /proc/self/ns/mnt)" ]
 	[[ "$output" == *"refused settimeofday: Operation not permitted"* ]]
 	run "$PIVOT" --harden-only --unshare-pid -- true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[[ "$output" == *"--harden-only takes no other option"* ]]
 }
 
