@@ -20,7 +20,7 @@ SCRIPTS  = overlay-boot overlay-stop overlay-go overlay-list \
 	$(wildcard overlay-share overlay-diskfile overlay-clean-root)
 HOOKS    = overlay-init overlay-premount overlay-postmount
 # run by overlay-boot's supervisor, from the library directory
-STAGES   = overlay-mount-stage
+STAGES   = overlay-supervisor overlay-mount-stage
 PIVOT_SRCS = src/overlay-pivot.c $(wildcard src/pivot-*.c)
 PIVOT_HDRS = $(wildcard src/pivot-*.h)
 

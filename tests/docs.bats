@@ -20,13 +20,13 @@ page_text() {
 	LC_ALL=C MANWIDTH=200 man -l "$MANROOT/man8/$1.8" 2>/dev/null | col -b
 }
 
-# commands: the commands of the tree (the hooks and the mount stage are
-# not commands).
+# commands: the commands of the tree (the hooks, the supervisor and the
+# mount stage are not commands).
 commands() {
 	local f
 	for f in "$TOP"/overlay-*; do
 		case ${f##*/} in
-		overlay-init | overlay-premount | overlay-postmount | overlay-mount-stage) continue ;;
+		overlay-init | overlay-premount | overlay-postmount | overlay-mount-stage | overlay-supervisor) continue ;;
 		esac
 		[ -x "$f" ] && echo "${f##*/}"
 	done

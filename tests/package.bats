@@ -83,7 +83,7 @@ teardown_test() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	sup=$(cat /run/overlay-boot/obp1/supervisor)
-	[[ "$(tr '\0' ' ' </proc/"$sup"/cmdline)" == *"/usr/sbin/overlay-boot --supervise"* ]]
+	[[ "$(tr '\0' ' ' </proc/"$sup"/cmdline)" == *"/usr/lib/overlay-boot/overlay-supervisor --notify"* ]]
 	run /usr/sbin/overlay-go obp1 hostname
 	[ "$output" = obp1 ]
 	run /usr/sbin/overlay-go obp1 cat /proc/1/comm
