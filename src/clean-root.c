@@ -16,7 +16,8 @@
  * - for a directory: a directory with the same mode, owner and xattrs, and
  *   the upper one is empty once its own entries have been dealt with.
  *
- * overlayfs' own attributes (trusted.overlay.*) are not compared, but an
+ * overlayfs' own attributes (trusted.overlay.*, and user.overlay.* that a
+ * subhost with its own user namespace writes) are not compared, but an
  * entry that carries one that changes what the merged view shows
  * (opaque, redirect, metacopy, whiteout) is never touched, nor is anything
  * below an opaque or redirected directory (the lower layers do not show
@@ -186,7 +187,8 @@ static int overlay_special(const char *n)
 
 static int is_overlay_private(const char *n)
 {
-	return strncmp(n, "trusted.overlay.", 16) == 0;
+	return strncmp(n, "trusted.overlay.", 16) == 0 ||
+	       strncmp(n, "user.overlay.", 13) == 0;
 }
 
 /* list_xattrs: the attribute names of FD (or of the entry at LPATH when FD
