@@ -53,9 +53,9 @@ load helpers
 	settled obfe2
 }
 
-@test "a SHARE mount point through a symbolic link the subhost planted: refused, nothing made on the host" {
+@test "USERNS=no: a SHARE mount point through a symbolic link the subhost planted: refused, nothing made on the host" {
 	mkdir -p "$BATS_TEST_TMPDIR/hostdir" "$BATS_TEST_TMPDIR/escape"
-	conf=$(make_subhost obfe3 "SHARE=$BATS_TEST_TMPDIR/hostdir:/data/sub")
+	conf=$(make_subhost obfe3 USERNS=no "SHARE=$BATS_TEST_TMPDIR/hostdir:/data/sub")
 	base=${conf%/*}
 	ln -s "$BATS_TEST_TMPDIR/escape" "$base/root/data"
 	run timeout -k 5 30 "$TOP/overlay-boot" "$conf"
@@ -64,4 +64,26 @@ load helpers
 	[[ "$output" == *"/data is a symbolic link"* ]]
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR/escape")" ]
 	settled obfe3
+}
+
+# With its own user namespace the subhost's root is assembled inside it
+# and every path resolved within that root: the link the subhost planted
+# leads into its own root, never to the host's directory it names.
+@test "USERNS=yes: a SHARE through a planted symbolic link stays in the subhost's root, nothing made on the host" {
+	mkdir -p "$BATS_TEST_TMPDIR/hostdir" "$BATS_TEST_TMPDIR/escape"
+	echo shared >"$BATS_TEST_TMPDIR/hostdir/file"
+	conf=$(make_subhost obfe4 USERNS=yes "SHARE=$BATS_TEST_TMPDIR/hostdir:/data/sub")
+	base=${conf%/*}
+	ln -s "$BATS_TEST_TMPDIR/escape" "$base/root/data"
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obfe4
+	run ls -A "$BATS_TEST_TMPDIR/escape"
+	[ -z "$output" ] || { echo "made on the host: $output"; false; }
+	# inside, the link resolves in the subhost's root
+	[ "$(go obfe4 cat /data/sub/file)" = shared ]
+	[ "$(go obfe4 cat "$BATS_TEST_TMPDIR/escape/sub/file")" = shared ]
+	! grep -q " $BATS_TEST_TMPDIR/escape" /proc/self/mountinfo
+	stop obfe4
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/escape")" ]
+	settled obfe4
 }
