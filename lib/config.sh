@@ -31,7 +31,7 @@ MEMORY_MAX   size      empty  -
 CPU_MAX      cpu       empty  -
 PIDS_MAX     count     empty  -
 STOP_TIMEOUT seconds   -      10
-USERNS       userns    -      no'
+USERNS       userns    -      yes'
 
 # config_table_load: CONFIG_KEYS (every key, in order) and CONFIG_REPEAT
 # (the keys that may repeat) from the table; run once, as this is sourced.

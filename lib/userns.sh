@@ -24,6 +24,13 @@ userns_validate() {
 	line=$(key_line USERNS)
 	[ "$USERNS" != no ] || return 0
 	if [ -n "$POSTMOUNT" ] && [ "$POSTMOUNT" != "$LIBDIR/overlay-postmount" ]; then
+		# A 1.6 config with its own POSTMOUNT boots as it did: the
+		# default gives way, and says so.
+		if [ -z "${SET_USERNS:-}" ]; then
+			warn "$NAME: a POSTMOUNT hook works on LIVE as the host sees it: USERNS=no (root inside is the host's root; set USERNS=no to say so, or drop the hook)"
+			USERNS=no
+			return 0
+		fi
 		conf_error "$(key_line POSTMOUNT)" POSTMOUNT \
 			"a POSTMOUNT hook works on LIVE as the host sees it, which a subhost with its own user namespace does not have (set USERNS=no)"
 	fi

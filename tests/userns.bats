@@ -140,6 +140,27 @@ assert row["ids"] == sys.argv[1], row' "$range"
 	[ ! -e /run/netns/obu8 ]
 }
 
+@test "the default is USERNS=yes; a config with its own POSTMOUNT and no USERNS keeps no, and says so" {
+	conf=$(make_subhost obu10)
+	boot "$conf"
+	run go obu10 cat /proc/self/uid_map
+	echo "$output"
+	set -- $output
+	[ "$1" = 0 ] && [ "$2" -ge 524288 ] && [ "$3" = 65536 ]
+	stop obu10
+	# an upstream config: a POSTMOUNT of its own, nothing said of USERNS
+	printf '#!/bin/sh\n"$OVERLAY_BOOT_LIB/overlay-postmount" "$@"\n' >"$BATS_TEST_TMPDIR/post"
+	chmod +x "$BATS_TEST_TMPDIR/post"
+	echo "POSTMOUNT=$BATS_TEST_TMPDIR/post" >>"$conf"
+	run "$TOP/overlay-boot" "$conf"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"obu10: a POSTMOUNT hook works on LIVE as the host sees it: USERNS=no"* ]]
+	run go obu10 cat /proc/self/uid_map
+	[ "$(echo $output)" = "0 0 4294967295" ]
+	stop obu10
+}
+
 @test "USERNS=BASE:COUNT: that range, recorded" {
 	conf=$(make_subhost obu9 USERNS=3800000000:70000)
 	boot "$conf"
