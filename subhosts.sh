@@ -73,6 +73,24 @@ indent() {
 	[ -z "$1" ] || printf '%s\n' "$1" | sed 's/^/    /'
 }
 
+# run_reported start|stop TARGET COMMAND: run our COMMAND on TARGET and
+# say how it went, its own output indented below; fails as it failed.
+run_reported() {
+	local out rc
+	out=$("$SUBHOSTS_SBIN/$3" "$2" 2>&1 </dev/null)
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		case "$1" in
+		start) say "started $2" ;;
+		stop) say "stopped $2" ;;
+		esac
+	else
+		say "FAILED to $1 $2 (exit $rc)"
+	fi
+	indent "$out"
+	return "$rc"
+}
+
 # listed_name CONF: set LISTED_NAME to the subhost that has state from
 # the config file CONF (resolved as overlay-boot resolves it), if any.
 listed_name() {
@@ -84,7 +102,7 @@ listed_name() {
 }
 
 do_start_override() {
-	local failed conf out rc
+	local failed conf
 	if ! boot_list "$SUBHOSTS_CONF"; then
 		say "cannot read $SUBHOSTS_CONF: no subhost started"
 		return 0
@@ -113,15 +131,7 @@ do_start_override() {
 				;;
 			esac
 		fi
-		out=$("$SUBHOSTS_SBIN/overlay-boot" "$conf" 2>&1 </dev/null)
-		rc=$?
-		if [ "$rc" -eq 0 ]; then
-			say "started $conf"
-		else
-			say "FAILED to start $conf (exit $rc)"
-			failed=1
-		fi
-		indent "$out"
+		run_reported start "$conf" overlay-boot || failed=1
 	done <<LIST
 $BOOT_LIST
 LIST
@@ -130,16 +140,7 @@ LIST
 
 # stop_one NAME: overlay-stop it; sets failed on failure.
 stop_one() {
-	local out rc
-	out=$("$SUBHOSTS_SBIN/overlay-stop" "$1" 2>&1 </dev/null)
-	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		say "stopped $1"
-	else
-		say "FAILED to stop $1 (exit $rc)"
-		failed=1
-	fi
-	indent "$out"
+	run_reported stop "$1" overlay-stop || failed=1
 }
 
 do_stop_override() {
