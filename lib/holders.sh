@@ -2,7 +2,9 @@
 # lib/holders.sh — who uses a subhost's storage. A boot and
 # overlay-clean-root claim an UPPER (storage_claim): a lock on the
 # directory itself, then every subhost's state and every mount namespace
-# for an overlay on it.
+# for an overlay on it. After a stop, what is left of a subhost's mounts
+# and loop devices is found, with the processes that keep it
+# (subhost_leftovers): their cwd, root, open files or mount namespace.
 
 # proc_desc PID: set PROC_DESC to "pid PID (COMMAND LINE)".
 proc_desc() {
@@ -61,6 +63,24 @@ upper_lock_holder() {
 # a process is in (lsns), one per line (split with IFS blanks or newline).
 mntns_pids() {
 	MNTNS_PIDS=$(lsns -t mnt -n -r -o PID 2>/dev/null)
+}
+
+# ns_mount_holders " DEV... ": set NS_HOLDERS to one process of each mount
+# namespace but ours where a file system of device DEV (major:minor) is
+# mounted (a copy of the host's mount table that another subhost's mount
+# stage made while it was mounted, say), "; " between them.
+ns_mount_holders() {
+	local nmh_pid
+	NS_HOLDERS=''
+	mntns_pids
+	for nmh_pid in $MNTNS_PIDS; do
+		# shellcheck disable=SC3013 # -ef: dash, busybox ash and bash alike
+		[ ! "/proc/$nmh_pid/ns/mnt" -ef "/proc/$$/ns/mnt" ] || continue
+		awk -v devs="$1" 'index(devs, " " $3 " ") { found = 1; exit } END { exit !found }' \
+			"/proc/$nmh_pid/mountinfo" 2>/dev/null || continue
+		holder_desc "$nmh_pid"
+		NS_HOLDERS="$NS_HOLDERS${NS_HOLDERS:+; }$HOLDER_DESC: its mount namespace"
+	done
 }
 
 # holder_desc PID: set HOLDER_DESC to "pid PID (COMMAND LINE)", followed
@@ -168,4 +188,139 @@ same_layer() {
 	[ "$2" = "$3" ] || [ "$2" = "$4" ] && return 0
 	# shellcheck disable=SC3013 # -ef: dash, busybox ash and bash alike
 	[ "/proc/$1/root$2" -ef "$3" ] 2>/dev/null
+}
+
+# root_dev_record NAME PID1: record the device of the overlay that is the
+# root of NAME's pid 1, and the mount namespaces that have it (pid 1's
+# and its parent's, overlay-pivot's), to find what keeps it once the
+# subhost is gone.
+root_dev_record() {
+	local rdr_dev rdr_ns
+	rdr_dev=$(stat -L -c '%Hd:%Ld' -- "/proc/$2/root/" 2>/dev/null) || return 0
+	proc_start "$2" || return 0
+	rdr_ns=$(stat -L -c '%i' -- "/proc/$2/ns/mnt" "/proc/$PROC_PPID/ns/mnt" 2>/dev/null | tr '\n' ' ')
+	state_put "$1" root.dev "$rdr_dev"
+	state_put "$1" root.mntns "$rdr_ns"
+}
+
+# subhost_leftovers NAME: after NAME's undo journal was replayed, set
+# LEFTOVERS to what is still there of its mounts and loop devices (a
+# mount of a disk image the journal lists, its loop device, its root
+# overlay while a process keeps it) and HOLDERS to the processes that keep them, with
+# where (cwd, root, an open file, a mount namespace); "; " between
+# entries, both empty when nothing is left.
+subhost_leftovers() {
+	local sl_verb sl_arg sl_devs sl_dev sl_back sl_root
+	LEFTOVERS='' HOLDERS='' sl_devs=' '
+	if [ -f "$STATE_ROOT/$1/undo" ]; then
+		while read -r sl_verb sl_arg; do
+			case "$sl_verb" in
+			umount)
+				mountpoint -q -- "$sl_arg" 2>/dev/null || continue
+				LEFTOVERS="$LEFTOVERS${LEFTOVERS:+; }$sl_arg is still mounted"
+				sl_dev=$(mountpoint -d -- "$sl_arg" 2>/dev/null) && sl_devs="$sl_devs$sl_dev "
+				;;
+			loop)
+				read -r sl_back 2>/dev/null <"/sys/block/${sl_arg#/dev/}/loop/backing_file" || continue
+				LEFTOVERS="$LEFTOVERS${LEFTOVERS:+; }loop device $sl_arg is still attached to $sl_back"
+				read -r sl_dev 2>/dev/null <"/sys/block/${sl_arg#/dev/}/dev" && sl_devs="$sl_devs$sl_dev "
+				;;
+			esac
+		done <"$STATE_ROOT/$1/undo"
+	fi
+	state_read "$1" root.dev && sl_root=$STATE_VALUE || sl_root=
+	[ "$sl_devs" != ' ' ] || [ -n "$sl_root" ] || return 0
+	state_read "$1" root.mntns || STATE_VALUE=
+	file_holders "$sl_devs" "$sl_root" " $STATE_VALUE "
+	HOLDERS=$FILE_HOLDERS
+	if [ "$sl_devs" != ' ' ]; then
+		ns_mount_holders "$sl_devs"
+		[ -z "$NS_HOLDERS" ] || HOLDERS="$HOLDERS${HOLDERS:+; }$NS_HOLDERS"
+	fi
+	if [ -z "$LEFTOVERS" ] && [ -n "$HOLDERS" ]; then
+		state_read "$1" upper || STATE_VALUE=
+		LEFTOVERS="its root overlay${STATE_VALUE:+ on $STATE_VALUE} is still there"
+	fi
+}
+
+# file_holders " DEV... " ROOTDEV " NS... ": set FILE_HOLDERS to the
+# processes whose cwd, root or an open file is on a file system of device
+# DEV (major:minor), or that keep ROOTDEV, a subhost's root overlay: their
+# cwd, root or open file on it where it is no longer mounted (detached
+# when its namespaces went), or their mount namespace, one of NS (inode
+# numbers), where it is mounted. The numbers of a gone overlay and its
+# namespaces may be another's by now: never another running subhost's.
+# "pid N (COMMAND LINE): cwd PATH", "; " between them, one entry per
+# process. One stat(1) for every process's links.
+file_holders() {
+	local fh_line fh_dev fh_ino fh_link fh_pid fh_what fh_seen fh_path old_ifs
+	FILE_HOLDERS='' fh_seen=' '
+	old_ifs=$IFS
+	IFS='
+'
+	for fh_line in $(printf '%s\n' /proc/[0-9]*/cwd /proc/[0-9]*/root /proc/[0-9]*/fd/[0-9]* \
+		/proc/[0-9]*/ns/mnt | xargs stat -L -c '%Hd:%Ld %i %n' 2>/dev/null |
+		awk -v devs="$1" -v root="${2:-}" -v nss="${3:- }" 'index(devs, " " $1 " ") ||
+			(root != "" && $1 == root) || ($3 ~ /\/ns\/mnt$/ && index(nss, " " $2 " "))'); do
+		IFS=$old_ifs
+		fh_dev=${fh_line%% *}
+		fh_link=${fh_line#* }
+		fh_ino=${fh_link%% *}
+		fh_link=${fh_link#* }
+		fh_pid=${fh_link#/proc/}
+		fh_pid=${fh_pid%%/*}
+		case "$fh_seen" in *" $fh_pid "*) continue ;; esac
+		# ourselves, and the pipeline above, gone by now
+		[ "$fh_pid" != "$$" ] && [ -d "/proc/$fh_pid" ] || continue
+		fh_what=${fh_link#/proc/"$fh_pid"/}
+		case "$fh_what" in
+		ns/mnt)
+			case "$3" in *" $fh_ino "*) ;; *) continue ;; esac
+			dev_mounted "$fh_pid" "$2" && ! other_subhost_ns "$fh_pid" || continue
+			fh_what="its mount namespace"
+			;;
+		*)
+			case "$1" in
+			*" $fh_dev "*) ;;
+			*) ! dev_mounted "$fh_pid" "$fh_dev" || continue ;;
+			esac
+			case "$fh_what" in
+			fd/*) fh_what="open file (fd ${fh_what#fd/})" ;;
+			esac
+			;;
+		esac
+		fh_path=$(readlink -- "$fh_link" 2>/dev/null)
+		fh_seen="$fh_seen$fh_pid "
+		holder_desc "$fh_pid"
+		FILE_HOLDERS="$FILE_HOLDERS${FILE_HOLDERS:+; }$HOLDER_DESC: $fh_what $fh_path"
+	done
+	IFS=$old_ifs
+}
+
+# other_subhost_ns PID: PID is in the mount namespace of a running
+# subhost's pid 1 (one with state, as it is).
+other_subhost_ns() {
+	local osn_name osn_pid1 osn_found
+	osn_pid1=${PID1:-} osn_found=1
+	state_names
+	for osn_name in $STATE_NAMES; do
+		subhost_pid1 "$osn_name" || continue
+		# shellcheck disable=SC3013 # -ef: dash, busybox ash and bash alike
+		if [ "/proc/$1/ns/mnt" -ef "/proc/$PID1/ns/mnt" ]; then
+			osn_found=0
+			break
+		fi
+	done
+	PID1=$osn_pid1
+	return "$osn_found"
+}
+
+# dev_mounted PID DEV: a file system of device DEV (major:minor) is
+# mounted in the mount namespace of PID.
+dev_mounted() {
+	local dm_mm
+	while read -r _ _ dm_mm _; do
+		[ "$dm_mm" != "$2" ] || return 0
+	done 2>/dev/null <"/proc/$1/mountinfo"
+	return 1
 }

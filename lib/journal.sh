@@ -91,11 +91,34 @@ stuck_processes() {
 }
 
 # undo_all NAME: stop what is left of subhost NAME and undo every recorded
-# side effect, newest first. Safe to run twice.
+# side effect, newest first. Safe to run twice. Fails when a mount or a
+# loop device of NAME is still there after it (a process keeps it:
+# LEFTOVERS and HOLDERS say what and who, lib/holders.sh); its state is
+# then kept, so that a stop can try again and no boot takes its storage.
 undo_all() {
 	kill_subhost "$1"
 	undo_replay "$STATE_ROOT/$1/undo"
+	subhost_leftovers "$1"
+	[ -z "$LEFTOVERS" ] || return 1
 	rm -rf -- "${STATE_ROOT:?}/$1"
+}
+
+# undo_all_wait NAME: undo_all NAME, waiting up to UNDO_WAIT seconds (5)
+# for what keeps its mounts or loop devices to let go (named on stderr
+# once); dies when they are still there, saying what to do.
+undo_all_wait() {
+	local uaw_tries
+	undo_all "$1" && return 0
+	warn "$1: waiting up to ${UNDO_WAIT:-5} s: $LEFTOVERS${HOLDERS:+ (held by $HOLDERS)}"
+	uaw_tries=0
+	while [ "$uaw_tries" -lt "$((${UNDO_WAIT:-5} * 4))" ]; do
+		sleep 0.25
+		undo_all "$1" && return 0
+		uaw_tries=$((uaw_tries + 1))
+	done
+	[ -n "$HOLDERS" ] ||
+		die "$1 is not stopped: $LEFTOVERS; no process was found holding it (a mount namespace file kept open or bind-mounted?); when it is free, run $PROG $1 again"
+	die "$1 is not stopped: $LEFTOVERS, held by $HOLDERS; end them (kill PID), then run $PROG $1 again"
 }
 
 # undo_replay FILE: undo the steps recorded in FILE, newest first.
@@ -123,7 +146,7 @@ STEPS
 }
 
 undo_one() {
-	local tries
+	local tries autoclear
 	case "$1" in
 	netns)
 		if [ -e "/run/netns/$2" ]; then
@@ -137,8 +160,10 @@ undo_one() {
 		;;
 	cgroup) cgroup_remove_all "$2" ;;
 	umount)
+		# Never lazily: a mount that a process keeps busy stays where it
+		# is, found and named by undo_all (subhost_leftovers).
 		if mountpoint -q -- "$2"; then
-			umount -l -- "$2" || warn "cannot unmount $2"
+			umount -- "$2" 2>/dev/null
 		fi
 		;;
 	ifdown)
@@ -148,10 +173,15 @@ undo_one() {
 		ifupdown_forget "$2"
 		;;
 	loop)
+		# Detached already, but still in use (autoclear is set): what
+		# keeps it is named by undo_all.
+		read -r autoclear 2>/dev/null <"/sys/block/${2#/dev/}/loop/autoclear" || autoclear=0
+		[ "$autoclear" != 1 ] || return 0
 		if losetup "$2" >/dev/null 2>&1; then
 			losetup -d "$2" || warn "cannot detach $2"
-			# Detaching is lazy while a lazily unmounted user remains: wait
-			# (3 s at most) so that nothing is left when stop returns.
+			# Detaching waits for the last user of the device (a file
+			# system that is going away): wait (3 s at most) so that
+			# nothing is left when stop returns.
 			tries=0
 			while losetup "$2" >/dev/null 2>&1 && [ "$tries" -lt 60 ]; do
 				sleep 0.05
