@@ -114,3 +114,39 @@ d_state_pid() {
 	done
 	return 1
 }
+
+# A frozen file system can block any step, the test's own included, beyond
+# every signal: so the thaw is scheduled by time before the freeze, and a
+# step that blocks makes the test fail late instead of hang.
+@test "a process that cannot be killed (state D): overlay-stop gives up naming its pid and command" {
+	conf=$(make_subhost obfh6 UPPER=up/root WORK=up/work STOP_TIMEOUT=1)
+	base=${conf%/*}
+	truncate -s 64M "$base/up.img"
+	mkfs.ext4 -q "$base/up.img"
+	mkdir -p "$base/up"
+	mount -o loop "$base/up.img" "$base/up"
+	when_finished umount_image "$base/up" "$base/up.img"
+	mkdir "$base/up/root" "$base/up/work"
+	run timeout -k 5 30 "$TOP/overlay-boot" "$conf"
+	[ "$status" = 0 ]
+	setsid sh -c 'sleep 100; fsfreeze -u "$1"' sh "$base/up" </dev/null >/dev/null 2>&1 3>&- &
+	thaw=$!
+	when_finished fsfreeze -u "$base/up"
+	when_finished kill -- "-$thaw"
+	# a write inside waits in the kernel, beyond SIGKILL. Started before
+	# the freeze: once UPPER is frozen even a lookup inside waits (the
+	# loader's access of /etc/ld.so.preload, seen with strace), so no
+	# program can be started in it then.
+	timeout -k 5 20 "$TOP/overlay-go" obfh6 sh -c '(sleep 1; echo x >/frozen) </dev/null >/dev/null 2>&1 &'
+	fsfreeze -f "$base/up"
+	WAIT_TRIES=200 wait_for d_state_pid obfh6
+	d=$(d_state_pid obfh6)
+	run timeout -k 5 60 "$TOP/overlay-stop" obfh6
+	echo "$output"
+	[ "$status" = 1 ]
+	[ "${#lines[@]}" = 1 ]
+	[[ "$output" == *"cannot be killed"*"$d (sh -c (sleep 1; echo x >/frozen)"* ]]
+	fsfreeze -u "$base/up"
+	run timeout -k 5 60 "$TOP/overlay-stop" obfh6
+	[ "$status" = 0 ]
+}
