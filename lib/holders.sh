@@ -83,26 +83,23 @@ ns_mount_holders() {
 	done
 }
 
-# holder_desc PID: set HOLDER_DESC to "pid PID (COMMAND LINE)", followed
-# by "of subhost NAME" when PID is the supervisor, pid 1 or mount stage
-# of a subhost with state.
+# holder_desc PID: set HOLDER_DESC to "pid PID (COMMAND LINE)", or "pid
+# PID (COMMAND) of subhost NAME" when PID is the supervisor, pid 1 or
+# mount stage of a subhost with state.
 holder_desc() {
-	local hd_name hd_pid1
+	local hd_name hd_pid1 hd_comm
 	proc_desc "$1"
 	HOLDER_DESC=$PROC_DESC
 	hd_pid1=${PID1:-}
 	state_names
 	for hd_name in $STATE_NAMES; do
-		if state_read "$hd_name" supervisor && [ "$STATE_VALUE" = "$1" ]; then
-			HOLDER_DESC="$PROC_DESC of subhost $hd_name"
-			break
+		if ! state_read "$hd_name" supervisor || [ "$STATE_VALUE" != "$1" ]; then
+			subhost_pid1 "$hd_name" && proc_start "$PID1" || continue
+			[ "$PID1" = "$1" ] || [ "$PROC_PPID" = "$1" ] || continue
 		fi
-		subhost_pid1 "$hd_name" || continue
-		proc_start "$PID1" || continue
-		if [ "$PID1" = "$1" ] || [ "$PROC_PPID" = "$1" ]; then
-			HOLDER_DESC="$PROC_DESC of subhost $hd_name"
-			break
-		fi
+		read -r hd_comm 2>/dev/null <"/proc/$1/comm" || hd_comm='?'
+		HOLDER_DESC="pid $1 ($hd_comm) of subhost $hd_name"
+		break
 	done
 	PID1=$hd_pid1
 }
@@ -324,3 +321,4 @@ dev_mounted() {
 	done 2>/dev/null <"/proc/$1/mountinfo"
 	return 1
 }
+
