@@ -322,3 +322,52 @@ dev_mounted() {
 	return 1
 }
 
+# foreign_images_drop NAME: in the mount stage's mount namespace, a
+# private copy of the host's, unmount (lazily: only this copy) the disk
+# images that other subhosts mounted on the host, as their journals and
+# the pending files of boots under way list them. The copy lives as long
+# as subhost NAME and would keep such an image, and its loop device, in
+# use after its own subhost stopped. An image that one of NAME's own
+# paths is on (LOWER, UPPER, WORK, LIVE, a SHARE: a read-only image that
+# two subhosts share) stays.
+foreign_images_drop() {
+	local fid_file fid_verb fid_dir
+	for fid_file in "$STATE_ROOT"/*/undo "$STATE_ROOT"/pending.*; do
+		[ -f "$fid_file" ] || continue
+		[ "$fid_file" != "$STATE_ROOT/$1/undo" ] || continue
+		while read -r fid_verb fid_dir; do
+			[ "$fid_verb" = umount ] && [ -n "$fid_dir" ] || continue
+			! own_path_on "$fid_dir" || continue
+			umount -l -- "$fid_dir" 2>/dev/null
+		done <"$fid_file"
+	done
+}
+
+# own_path_on DIR: one of the subhost's paths (LOWER, UPPER, WORK, LIVE,
+# the host side of a SHARE) is DIR or below it.
+own_path_on() {
+	local opo_path opo_spec old_ifs
+	old_ifs=$IFS
+	IFS=:
+	# shellcheck disable=SC2086 # LOWER's layers
+	set -- "$1" $LOWER
+	IFS=$old_ifs
+	opo_path=$1
+	shift
+	set -- "$@" "$UPPER" "$WORK" "$LIVE"
+	IFS='
+'
+	for opo_spec in ${SHARE:-}; do
+		IFS=$old_ifs
+		share_parts "$opo_spec"
+		set -- "$@" "$SHARE_HOST"
+	done
+	IFS=$old_ifs
+	for opo_spec in "$@"; do
+		real_dir "$opo_spec" && opo_spec=$REAL_DIR
+		case "$opo_spec/" in
+		"${opo_path%/}/"*) return 0 ;;
+		esac
+	done
+	return 1
+}

@@ -92,3 +92,24 @@ stop_refused() {
 	[ ! -e "$STATE/obfh3" ]
 	settled obfh3
 }
+
+@test "a subhost booted after one with a disk image does not keep that image: it stops cleanly" {
+	conf=$(make_subhost obfh4 "UPPER=!overlay-diskfile up/root up.img")
+	base=${conf%/*}
+	mkdir -p "$BATS_TEST_TMPDIR/tree/root" "$BATS_TEST_TMPDIR/tree/work"
+	truncate -s 32M "$base/up.img"
+	mkfs.ext4 -q -d "$BATS_TEST_TMPDIR/tree" "$base/up.img"
+	conf2=$(make_subhost obfh5)
+	boot "$conf"
+	when_finished "$TOP/overlay-stop" obfh4
+	# its mount stage's copy of the host's mount table had obfh4's image
+	boot "$conf2"
+	when_finished "$TOP/overlay-stop" obfh5
+	run timeout -k 5 60 "$TOP/overlay-stop" obfh4
+	echo "$output"
+	[ "$status" = 0 ]
+	[ -z "$(losetup -j "$base/up.img")" ]
+	e2fsck -fn "$base/up.img"
+	stop obfh5
+	settled obfh4 obfh5
+}
