@@ -20,7 +20,7 @@ listed() {
 		f && /^[ \t]/ { print; next } { f = 0 }' "$TOP/debian/control" | tr ',' '\n' |
 		sed 's/(.*)//; s/|.*//; s/^[[:space:]]*//; s/[[:space:]]*$//; /^$/d; s/^debhelper-compat$/debhelper/' |
 		sort -u)
-	list=$(listed build deb | grep -vx -e make -e gcc -e libc6-dev)
+	list=$(listed build deb | grep -vx -e make -e gcc -e libc6-dev -e build-essential)
 	echo "Build-Depends: $(echo $control)"
 	echo "packages (build, deb): $(echo $list)"
 	[ -n "$control" ]
