@@ -113,6 +113,26 @@ leak_repair() {
 	true
 }
 
+# nobody_top: print a copy of the tree's commands and library that any
+# user can read, for tests run as nobody: the clone itself may be below a
+# directory of root's alone (/root), where nobody meets the shell's
+# "Permission denied" before any line of ours.
+nobody_top() {
+	local t=$BATS_FILE_TMPDIR/nobody-tree d
+	if [ ! -d "$t" ]; then
+		mkdir -p "$t/src"
+		cp -a "$TOP"/functions "$TOP"/lib "$TOP"/overlay-* "$t/"
+		cp -a "$TOP"/src/. "$t/src/"
+		chmod -R a+rX "$t"
+		d=$t
+		while [ "$d" != / ]; do
+			chmod a+x "$d"
+			d=$(dirname "$d")
+		done
+	fi
+	echo "$t"
+}
+
 # ------------------------------------------------------------ subhosts
 
 # make_subhost NAME [KEY=VALUE...]: a subhost directory under the test's

@@ -85,7 +85,7 @@ touch $BATS_TEST_TMPDIR/pwned")
 		[[ "$output" == *"$f"* ]]
 	done
 	# root reads a 000 file; a non-root caller is refused before reading
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$TOP/overlay-boot" "$d/unreadable.conf"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$(nobody_top)/overlay-boot" "$d/unreadable.conf"
 	[ "$status" = 1 ]
 	[ "${#lines[@]}" = 1 ]
 	# a huge file of comments parses (and the subhost is named after it)
@@ -155,11 +155,12 @@ fake_state() {
 	pid1=$(cat "$STATE/obfi6/pid1")
 	before=$(host_snapshot | grep -F obfi6)
 	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	top=$(nobody_top)
 	chmod -R o+rX "$BATS_TEST_TMPDIR"
 	for args in "overlay-boot $conf" "overlay-stop obfi6" "overlay-stop $conf" \
 		"overlay-go obfi6 true" "overlay-go $conf true" "overlay-boot -f $conf"; do
 		# shellcheck disable=SC2086
-		run nobody $TOP/$args
+		run nobody $top/$args
 		echo "$args: $status: $output"
 		[ "$status" = 1 ]
 		[ "${#lines[@]}" = 1 ]
