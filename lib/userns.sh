@@ -144,7 +144,7 @@ userns_setup() {
 	undo_push "$1" netns "$1"
 	if ! "$HELPER" "$USERNS_BASE" "$USERNS_COUNT" "$sd/userns" "/run/netns/$1"; then
 		undo_retract "$1" netns "$1"
-		die "cannot create the user and network namespaces of $1"
+		die "cannot create the user and network namespaces of $1 (the kernel refuses a user namespace in a chroot, or where they are disabled; USERNS=no boots without one)"
 	fi
 }
 

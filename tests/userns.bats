@@ -378,3 +378,14 @@ limits() {
 	[ "$(cat $events | awk '$1 == "max" {n += $2} END {print n + 0}')" -gt 0 ]
 	stop obnb
 }
+
+@test "USERNS=yes from a chroot: the kernel's refusal is explained, nothing is left" {
+	conf=$(make_subhost obu11)
+	run unshare -m --propagation private sh -c '
+		mount --rbind / /mnt && exec chroot /mnt "$1" "$2"' sh "$TOP/overlay-boot" "$conf"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot create the user and network namespaces of obu11 (the kernel refuses a user namespace in a chroot"*"USERNS=no boots without one)"* ]]
+	[ ! -e /run/netns/obu11 ]
+	[ ! -e /run/overlay-boot/obu11 ]
+}
