@@ -29,9 +29,41 @@ storage_claim() {
 		die "UPPER $2 is in use: $UPPER_HOLDER holds its lock; two subhosts on one UPPER corrupt it"
 	fi
 	upper_in_use "$1" "$2"
+	work_in_use "$1" "$2" "$3"
 	overlay_users "$2" "$3"
 	[ -z "$OVERLAY_USERS" ] ||
 		die "UPPER $2 or WORK $3 is in use by an overlay mounted in the mount namespace of $OVERLAY_USERS; two overlays on one UPPER corrupt it"
+}
+
+# work_in_use NAME UPPER WORK: die when another subhost that is not
+# stopped has WORK as its upper or work directory, or UPPER as its work
+# directory (its state records both; the same directory by any path).
+# The overlays of a subhost with a user namespace show no path that the
+# mount namespace scan could match.
+work_in_use() {
+	local wiu_name wiu_mine wiu_theirs wiu_key wiu_what
+	state_names
+	for wiu_name in $STATE_NAMES; do
+		[ "$wiu_name" != "$1" ] || continue
+		for wiu_key in upper work; do
+			state_read "$wiu_name" "$wiu_key" && [ -n "$STATE_VALUE" ] || continue
+			real_dir "$STATE_VALUE" || continue
+			wiu_theirs=$REAL_DIR
+			for wiu_what in WORK UPPER; do
+				[ "$wiu_what:$wiu_key" != UPPER:upper ] || continue
+				if [ "$wiu_what" = WORK ]; then
+					real_dir "$3" || continue
+				else
+					real_dir "$2" || continue
+				fi
+				wiu_mine=$REAL_DIR
+				[ "$wiu_mine" = "$wiu_theirs" ] || continue
+				subhost_status "$wiu_name"
+				[ "$SUBHOST_STATE" != stopped ] || continue
+				die "$wiu_what $wiu_mine is in use by subhost $wiu_name ($SUBHOST_STATE) as its $wiu_key directory; two overlays on one directory corrupt it"
+			done
+		done
+	done
 }
 
 # upper_lock_holder UPPER: set UPPER_HOLDER to the command that holds

@@ -121,3 +121,21 @@ cr_helper_runs() {
 	stop obfn6
 	settled obfn5 obfn6
 }
+
+@test "a subhost whose WORK is a running subhost's WORK is refused, whatever its UPPER" {
+	conf1=$(make_subhost obfn7)
+	base=${conf1%/*}
+	conf2=$(make_subhost obfn8 "WORK=$base/work")
+	boot "$conf1"
+	when_finished "$TOP/overlay-stop" obfn7
+	run timeout -k 5 30 "$TOP/overlay-boot" "$conf2"
+	echo "$output"
+	[ "$status" = 1 ]
+	[ "${#lines[@]}" = 1 ]
+	[[ "$output" == *"WORK $base/work is in use by subhost obfn7 (running) as its work directory"* ]]
+	[ ! -e "$STATE/obfn8" ]
+	stop obfn7
+	boot "$conf2"
+	stop obfn8
+	settled obfn7 obfn8
+}
