@@ -22,9 +22,13 @@ HOOKS    = overlay-init overlay-premount overlay-postmount
 # run by overlay-boot's supervisor, from the library directory
 STAGES   = overlay-supervisor overlay-mount-stage
 PIVOT_SRCS = src/overlay-pivot.c $(wildcard src/pivot-*.c)
-PIVOT_HDRS = $(wildcard src/pivot-*.h)
+# Shared by every C program but the reaper.
+COMMON_HDRS = src/msg.h src/mount-api.h
+PIVOT_HDRS = $(wildcard src/pivot-*.h) $(COMMON_HDRS)
 
-HELPERS  = src/reaper src/overlay-pivot $(patsubst %.c,%,$(wildcard src/share-into.c src/clean-root.c src/userns-make.c src/upper-xattrs.c src/netns-view.c))
+SMALL_HELPERS = $(patsubst %.c,%,$(wildcard src/share-into.c src/clean-root.c \
+	src/userns-make.c src/upper-xattrs.c src/netns-view.c))
+HELPERS  = src/reaper src/overlay-pivot $(SMALL_HELPERS)
 
 all: $(HELPERS) src/ovroot
 
@@ -60,20 +64,9 @@ src/overlay-pivot: $(PIVOT_OBJS)
 	$(REALCC) -static-pie -nostdlib -o $@ $(PIVOT_CRT_BEGIN) $(PIVOT_OBJS) \
 		-L$(MUSL_LIB) -lc $(shell $(REALCC) -print-libgcc-file-name) $(PIVOT_CRT_END)
 
-src/share-into: src/share-into.c src/msg.c src/msg.h
-	$(CC) $(CWARN) $(CFLAGS) -o $@ src/share-into.c src/msg.c
-
-src/clean-root: src/clean-root.c src/msg.c src/msg.h
-	$(CC) $(CWARN) $(CFLAGS) -o $@ src/clean-root.c src/msg.c
-
-src/userns-make: src/userns-make.c src/msg.c src/msg.h
-	$(CC) $(CWARN) $(CFLAGS) -o $@ src/userns-make.c src/msg.c
-
-src/upper-xattrs: src/upper-xattrs.c src/msg.c src/msg.h
-	$(CC) $(CWARN) $(CFLAGS) -o $@ src/upper-xattrs.c src/msg.c
-
-src/netns-view: src/netns-view.c src/msg.c src/msg.h
-	$(CC) $(CWARN) $(CFLAGS) -o $@ src/netns-view.c src/msg.c
+# The small helpers: one source file each, with the shared messages.
+$(SMALL_HELPERS): src/%: src/%.c src/msg.c $(COMMON_HDRS)
+	$(CC) $(CWARN) $(CFLAGS) -o $@ $< src/msg.c
 
 src/ovroot: src/overlay-pivot
 	ln -sf overlay-pivot $@

@@ -44,6 +44,7 @@
  * - -n walks exactly the same way and only reports: a directory that
  *   would become empty is reported too.
  */
+#include "mount-api.h"
 #include "msg.h"
 #include <dirent.h>
 #include <errno.h>
@@ -56,40 +57,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_fsopen
-#define SYS_fsopen 430
-#endif
-#ifndef SYS_fsconfig
-#define SYS_fsconfig 431
-#endif
-#ifndef SYS_fsmount
-#define SYS_fsmount 432
-#endif
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef OPEN_TREE_CLOEXEC
-#define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef FSOPEN_CLOEXEC
-#define FSOPEN_CLOEXEC 0x00000001
-#endif
-#ifndef FSMOUNT_CLOEXEC
-#define FSMOUNT_CLOEXEC 0x00000001
-#endif
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-#endif
-/* fsconfig commands */
-#define CR_FSCONFIG_SET_STRING 1
-#define CR_FSCONFIG_CMD_CREATE 6
 
 #define XBUF (64 * 1024)	/* XATTR_LIST_MAX and XATTR_SIZE_MAX */
 #define CBUF (128 * 1024)
@@ -536,7 +505,7 @@ static uint64_t walk(int ufd, int lfd)
  * directory fd (and check_dev) without the new mount API. */
 static int clone_tree(const char *dir, const char *what)
 {
-	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	int fd = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 
 	if (fd >= 0)
 		return fd;
@@ -554,17 +523,17 @@ static int lower_overlay(const char *layers)
 {
 	int fs, mnt;
 
-	fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+	fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0) {
 		if (errno == ENOSYS)
 			die("several LOWER layers need the new mount API (Linux 5.2 or later)");
 		die("cannot open an overlay file system: %s", strerror(errno));
 	}
-	if (syscall(SYS_fsconfig, fs, CR_FSCONFIG_SET_STRING, "lowerdir", layers, 0) != 0)
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", layers, 0) != 0)
 		die("LOWER %s: %s", layers, strerror(errno));
-	if (syscall(SYS_fsconfig, fs, CR_FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0)
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0)
 		die("cannot make an overlay of LOWER %s: %s", layers, strerror(errno));
-	mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
 	if (mnt < 0)
 		die("cannot mount an overlay of LOWER %s: %s", layers, strerror(errno));
 	close(fs);

@@ -17,7 +17,7 @@
 
 #include "pivot-caller.h"
 #include "pivot-privs.h"
-#include "pivot-sys.h"
+#include "mount-api.h"
 #include "pivot-utils.h"
 
 /* ---- plan ------------------------------------------------------------ */

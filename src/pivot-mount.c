@@ -21,7 +21,7 @@
 #include "pivot-caller.h"
 #include "pivot-copy.h"
 #include "pivot-fuse.h"
-#include "pivot-sys.h"
+#include "mount-api.h"
 #include "pivot-userns.h"
 #include "pivot-utils.h"
 

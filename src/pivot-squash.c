@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "pivot-caller.h"
-#include "pivot-sys.h"
+#include "mount-api.h"
 #include "pivot-utils.h"
 
 static bool is_squash(const struct pv_op *op)

@@ -13,12 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pivot-sys.h"
+#include "mount-api.h"
 #include "pivot-utils.h"
-
-#ifndef MOUNT_ATTR_IDMAP
-#define MOUNT_ATTR_IDMAP 0x00100000
-#endif
 
 /* Where the clones wait, in the staging root: /u/0, /u/1, ... */
 #define USERNS_DIR "/u"

@@ -42,6 +42,7 @@
  *   that points to SHARE= in the config instead.  mount_setattr (5.12) is
  *   optional: without it, the same is done with mount(2) after the move.
  */
+#include "mount-api.h"
 #include "msg.h"
 #include <dirent.h>
 #include <errno.h>
@@ -57,45 +58,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/fsuid.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef OPEN_TREE_CLOEXEC
-#define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#endif
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-#endif
 #ifndef NS_GET_PARENT
 #define NS_GET_PARENT _IO(0xb7, 0x2)
 #endif
-
-/* The kernel's struct mount_attr, under our own name (glibc may have it). */
-struct share_mount_attr {
-	uint64_t attr_set;
-	uint64_t attr_clr;
-	uint64_t propagation;
-	uint64_t userns_fd;
-};
 
 const char *prog = "overlay-share";
 
@@ -117,24 +85,6 @@ static void usage(void)
 		"usage: share-into [--ro] PID HOSTDIR SUBHOSTDIR\n"
 		"       share-into --unshare PID SUBHOSTDIR\n");
 	exit(2);
-}
-
-static int open_tree_(int dfd, const char *path, unsigned int flags)
-{
-	return (int)syscall(SYS_open_tree, dfd, path, flags);
-}
-
-static int move_mount_(int from_dfd, const char *from, int to_dfd,
-		       const char *to, unsigned int flags)
-{
-	return (int)syscall(SYS_move_mount, from_dfd, from, to_dfd, to, flags);
-}
-
-static int mount_setattr_(int dfd, const char *path, unsigned int flags,
-			  struct share_mount_attr *attr)
-{
-	return (int)syscall(SYS_mount_setattr, dfd, path, flags, attr,
-			    sizeof(*attr));
 }
 
 static void no_mount_api(void)
@@ -343,10 +293,6 @@ static struct stat pidns_st;
 static int sub_userns = -1;
 static unsigned long sub_root_uid, sub_root_gid;
 
-#ifndef MOUNT_ATTR_IDMAP
-#define MOUNT_ATTR_IDMAP 0x00100000
-#endif
-
 /* the host id that id 0 of the user namespace of PID maps to, from FILE */
 static unsigned long root_of(int pid, const char *file)
 {
@@ -396,7 +342,7 @@ static void back_home(void)
  * namespace.  Returns 0, or an errno value. */
 static int attach(int clone, const char *target, int ro, int have_setattr)
 {
-	if (move_mount_(clone, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+	if (move_mount(clone, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
 		return errno;
 	if (have_setattr)
 		return 0;
@@ -428,15 +374,15 @@ static int do_share(const char *hostdir, const char *target, int ro)
 				break;
 		}
 		for (size_t i = first; i < nns; i++) {
-			struct share_mount_attr attr = { 0 };
+			struct mount_attr attr = { 0 };
 			struct stat cst, tst;
 			int clone, err;
 
 			/* In the host's namespace: clone HOSTDIR. */
 			if (i > first)
 				back_home();
-			clone = open_tree_(AT_FDCWD, hostdir,
-					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+			clone = open_tree(AT_FDCWD, hostdir,
+					  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 			if (clone < 0) {
 				if (errno == ENOSYS)
 					no_mount_api();
@@ -454,7 +400,8 @@ static int do_share(const char *hostdir, const char *target, int ro)
 				attr.userns_fd = (uint64_t)sub_userns;
 			}
 			if (have_setattr &&
-			    mount_setattr_(clone, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) != 0) {
+			    mount_setattr(clone, "", AT_EMPTY_PATH | AT_RECURSIVE,
+					  &attr, sizeof attr) != 0) {
 				if (errno != ENOSYS)
 					die("cannot set up the clone of %s: %s",
 					    hostdir, strerror(errno));

@@ -1,16 +1,26 @@
-/* pivot-sys: the new mount API (fsopen, fsconfig, fsmount, move_mount,
- * open_tree, mount_setattr) whatever the C library. glibc 2.36 and later
- * declares it in <sys/mount.h>; musl, which overlay-pivot is linked with
- * statically, does not: there the kernel's header gives the constants and
- * these wrappers make the system calls. */
-#ifndef PIVOT_SYS_H
-#define PIVOT_SYS_H
+/* mount-api: the new mount API (fsopen, fsconfig, fsmount, move_mount,
+ * open_tree, mount_setattr, their constants and struct mount_attr) for
+ * every C program but the reaper, whatever the C library.
+ *
+ * glibc 2.36 and later declares it all in <sys/mount.h>. musl, which
+ * overlay-pivot is linked with statically, does not: there the kernel's
+ * <linux/mount.h> gives the constants and these wrappers make the system
+ * calls. An older glibc cannot take <linux/mount.h> beside its own
+ * <sys/mount.h> (both define MS_*), so it is refused here, with a reason,
+ * rather than given a second set of hand-copied constants. Running on a
+ * kernel without the calls is the callers' business: they get ENOSYS. */
+#ifndef MOUNT_API_H
+#define MOUNT_API_H
 
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#ifndef __GLIBC__
+#if defined(__GLIBC__)
+#if !__GLIBC_PREREQ(2, 36)
+#error "glibc 2.36 or later (or musl) is needed: it declares the new mount API"
+#endif
+#else
 #include <linux/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -51,7 +61,8 @@ static inline int mount_setattr(int dirfd, const char *path,
 	return (int)syscall(SYS_mount_setattr, dirfd, path, flags, attr, size);
 }
 
-/* statx: musl declares it from 1.2.5 on (with STATX_TYPE in <sys/stat.h>) */
+/* statx, for STATX_ATTR_MOUNT_ROOT: musl declares it from 1.2.5 on (with
+ * STATX_TYPE in <sys/stat.h>). */
 #ifndef STATX_TYPE
 #include <linux/stat.h>
 
