@@ -21,7 +21,7 @@ SCRIPTS  = overlay-boot overlay-stop overlay-go overlay-list \
 HOOKS    = overlay-init overlay-premount overlay-postmount
 # run by overlay-boot's supervisor, from the library directory
 STAGES   = overlay-supervisor overlay-mount-stage
-PIVOT_SRCS = src/overlay-pivot.c $(wildcard src/pivot-*.c)
+PIVOT_SRCS = src/overlay-pivot.c $(wildcard src/pivot-*.c) src/msg.c
 # Shared by every C program but the reaper.
 COMMON_HDRS = src/msg.h src/mount-api.h
 PIVOT_HDRS = $(wildcard src/pivot-*.h) $(COMMON_HDRS)

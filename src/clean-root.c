@@ -50,7 +50,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +62,8 @@
 #define XBUF (64 * 1024)	/* XATTR_LIST_MAX and XATTR_SIZE_MAX */
 #define CBUF (128 * 1024)
 
-const char *prog = "overlay-clean-root";
-static int dry_run, verbose, errors;
+const char *msg_prog = "overlay-clean-root";
+static int dry_run, verbose;
 
 /* Without the new mount API: stay on the file system of each root. */
 static int check_dev;
@@ -73,19 +72,6 @@ static dev_t upper_dev, lower_dev;
 static struct {
 	uint64_t files, links, dirs, other, bytes;
 } removed;
-
-__attribute__((format(printf, 1, 2)))
-static void warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	errors++;
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* ------------------------------------------------------------------ path */
 
@@ -557,6 +543,7 @@ int main(int argc, char **argv)
 	struct rlimit rl;
 	int opt, ufd, lfd;
 
+	opterr = 0;	/* one line, ours */
 	while ((opt = getopt(argc, argv, "nv")) != -1) {
 		switch (opt) {
 		case 'n':
@@ -566,14 +553,12 @@ int main(int argc, char **argv)
 			verbose = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: clean-root [-n] [-v] UPPER LOWER[:LOWER...]\n");
-			return 2;
+			die_usage("unknown option -%c; usage: clean-root [-n] [-v] "
+				  "UPPER LOWER[:LOWER...]", optopt);
 		}
 	}
-	if (argc - optind != 2) {
-		fprintf(stderr, "usage: clean-root [-n] [-v] UPPER LOWER[:LOWER...]\n");
-		return 2;
-	}
+	if (argc - optind != 2)
+		die_usage("usage: clean-root [-n] [-v] UPPER LOWER[:LOWER...]");
 	/* Two directories per level of the tree stay open. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -601,8 +586,10 @@ int main(int argc, char **argv)
 	       removed.files + removed.links + removed.dirs + removed.other,
 	       removed.files, removed.links, removed.dirs, removed.other,
 	       removed.bytes, dry_run ? "to free" : "freed");
-	if (errors)
-		fprintf(stderr, "%s: %d entries could not be checked or removed (kept)\n",
-			prog, errors);
-	return errors ? 1 : 0;
+	if (warnings) {
+		warn("%u entries could not be checked or removed (kept)",
+		     warnings);
+		return EXIT_FAIL;
+	}
+	return 0;
 }

@@ -37,7 +37,7 @@
 
 #include "msg.h"
 
-const char *prog = "netns-view";
+const char *msg_prog = "netns-view";
 
 /* prefix_length: the number of leading one bits of a netmask. */
 static int prefix_length(const unsigned char *mask, size_t len)
@@ -139,17 +139,15 @@ int main(int argc, char **argv)
 {
 	int i;
 
-	if (argc < 2) {
-		fprintf(stderr, "Usage: %s NAME...\n", prog);
-		return 2;
-	}
+	if (argc < 2)
+		die_usage("usage: netns-view NAME...");
 	for (i = 1; i < argc; i++) {
 		if (!argv[i][0] || strchr(argv[i], '/') || !strcmp(argv[i], "..") ||
 		    !strcmp(argv[i], "."))
 			continue;
 		if (view(argv[i]) < 0)
-			die("joining the network namespace of %s: %s", argv[i],
-			    strerror(EPERM));
+			die_err(EPERM, "joining the network namespace of %s",
+				argv[i]);
 	}
-	return fflush(stdout) == 0 ? 0 : 1;
+	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }

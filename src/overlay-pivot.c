@@ -35,6 +35,8 @@
 
 #define PV_VERSION "0.1"
 
+const char *msg_prog = "overlay-pivot";
+
 static enum pv_personality personality(int argc, char **argv)
 {
 	const char *b;
@@ -53,39 +55,39 @@ static void refuse_root_only(const struct pv_config *cfg,
 	if (pr->root)
 		return;
 	if (cfg->netns)
-		pv_die("--netns: only root may use it");
+		die("--netns: only root may use it");
 	if (cfg->userns)
-		pv_die("--userns: only root may use it");
+		die("--userns: only root may use it");
 	if (cfg->harden)
-		pv_die("--harden: only root may use it (a non-root caller's "
-		       "command has no capability left anyway)");
+		die("--harden: only root may use it (a non-root caller's "
+		    "command has no capability left anyway)");
 	if (cfg->device_cgroup)
-		pv_die("--device-cgroup: only root may use it");
+		die("--device-cgroup: only root may use it");
 	if (cfg->harden_only)
-		pv_die("--harden-only: only root may use it");
+		die("--harden-only: only root may use it");
 	for (size_t i = 0; i < cfg->nops; i++) {
 		const struct pv_op *op = &cfg->ops[i];
 
 		if (op->type == PV_OP_DEV_BIND)
-			pv_die("--dev-bind: only root may use it");
+			die("--dev-bind: only root may use it");
 		if (op->type == PV_OP_MQUEUE && !(cfg->unshare & CLONE_NEWIPC))
-			pv_die("--mqueue %s: needs --unshare-ipc (a message queue "
-			       "file system belongs to an IPC namespace, and only a "
-			       "new one is yours)", op->dst);
+			die("--mqueue %s: needs --unshare-ipc (a message queue "
+			    "file system belongs to an IPC namespace, and only a "
+			    "new one is yours)", op->dst);
 		if (op->type == PV_OP_OVSPEC && op->data) {
 			char *copy = pv_xstrdup(op->data), *save = NULL;
 
 			for (char *o = strtok_r(copy, ",", &save); o;
 			     o = strtok_r(NULL, ",", &save))
 				if (pv_overlay_option(o) == PV_OVOPT_ROOT)
-					pv_die("-o %s: %s: only root may use it (it "
-					       "changes how the kernel trusts the layers)",
-					       op->dst, o);
+					die("-o %s: %s: only root may use it (it "
+					    "changes how the kernel trusts the layers)",
+					    op->dst, o);
 			free(copy);
 		}
 		if (op->type == PV_OP_MOUNT && !pv_fstype_unprivileged(op->fstype))
-			pv_die("-m %s: only root may mount this filesystem type",
-			       op->fstype);
+			die("-m %s: only root may mount this filesystem type",
+			    op->fstype);
 	}
 }
 
@@ -95,12 +97,12 @@ static void enter_netns(const char *path, const struct pv_privs *pr)
 
 	/* repeated here, where it is done */
 	if (!pr->root)
-		pv_die("--netns: only root may use it");
+		die("--netns: only root may use it");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		pv_die_err(errno, "--netns %s", path);
+		die_err(errno, "--netns %s", path);
 	if (setns(fd, CLONE_NEWNET) < 0)
-		pv_die_err(errno, "--netns %s: setns", path);
+		die_err(errno, "--netns %s: setns", path);
 	close(fd);
 	/* A namespace to run in has its loopback up, as a new one (-N) does. */
 	pv_loopback_up();
@@ -112,7 +114,7 @@ static void reopen_stage(struct pv_ctx *ctx)
 		close(ctx->oldroot);
 	ctx->oldroot = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->oldroot < 0)
-		pv_die_err(errno, "open /oldroot");
+		die_err(errno, "open /oldroot");
 }
 
 __attribute__((noreturn))
@@ -120,12 +122,12 @@ static void child(struct pv_config *cfg, struct pv_privs *pr,
 		  struct pv_ctx *ctx, bool staged)
 {
 	if (unshare(CLONE_NEWNS) < 0)
-		pv_die_err(errno, "creating a mount namespace");
+		die_err(errno, "creating a mount namespace");
 	if (staged) {
 		/* our copy of the staging namespace (locked, for a non-root
 		 * caller, by the user namespace) */
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-			pv_die_err(errno, "making / private");
+			die_err(errno, "making / private");
 		reopen_stage(ctx);
 	} else {
 		pv_stage(ctx, 0, 0);
@@ -142,22 +144,22 @@ static void child(struct pv_config *cfg, struct pv_privs *pr,
 	pv_enter(ctx);
 	if (cfg->chdir) {
 		if (chdir(cfg->chdir) < 0)
-			pv_die_err(errno, "--chdir %s", cfg->chdir);
+			die_err(errno, "--chdir %s", cfg->chdir);
 	} else if (!ctx->cwd || chdir(ctx->cwd) < 0) {
 		if (chdir("/") < 0)
-			pv_die_err(errno, "chdir /");
+			die_err(errno, "chdir /");
 	}
 	/* repeated here, where it is done */
 	if (cfg->harden) {
 		if (!pr->root)
-			pv_die("--harden: only root may use it");
+			die("--harden: only root may use it");
 		pv_harden_subhost();
 	}
 	pv_privs_drop(pr);
 	/* A non-root caller's command gets no controlling terminal: it cannot
 	 * push input into the caller's terminal with TIOCSTI. */
 	if (!pr->root && setsid() < 0)
-		pv_die_err(errno, "setsid");
+		die_err(errno, "setsid");
 	if ((cfg->unshare & CLONE_NEWPID) && !cfg->exec_pid1)
 		pv_run_as_init(cfg->argv);
 	pv_exec(cfg->argv);
@@ -178,19 +180,17 @@ int main(int argc, char **argv)
 	pv_privs_init(&pr);
 	who = personality(argc, argv);
 	if (who == PV_OVROOT)
-		pv_prog = "ovroot";
+		msg_prog = "ovroot";
 	if (pv_parse(&cfg, who, argc > 0 ? argc - 1 : 0, argc > 0 ? argv + 1 : argv,
-		     err, sizeof err) < 0) {
-		pv_warn("%s (see %s --help)", err, pv_prog);
-		return PV_EXIT_USAGE;
-	}
+		     err, sizeof err) < 0)
+		die_usage("%s (see %s --help)", err, msg_prog);
 	if (cfg.help) {
 		fputs(pv_usage(who), stdout);
-		return fflush(stdout) == 0 ? 0 : PV_EXIT_FAIL;
+		return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 	}
 	if (cfg.version) {
-		printf("%s %s\n", pv_prog, PV_VERSION);
-		return fflush(stdout) == 0 ? 0 : PV_EXIT_FAIL;
+		printf("%s %s\n", msg_prog, PV_VERSION);
+		return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 	}
 	memset(&ctx, 0, sizeof ctx);
 	ctx.root = pr.root;
@@ -209,7 +209,7 @@ int main(int argc, char **argv)
 		pv_ovroot_expand(&cfg, &pr, ctx.cwd);
 	refuse_root_only(&cfg, &pr);
 	if (pr.root && pv_squash_count(&cfg) > PV_SQUASH_MAX)
-		pv_die("at most %d squashfs images in one run", PV_SQUASH_MAX);
+		die("at most %d squashfs images in one run", PV_SQUASH_MAX);
 	pv_fuse_plan(&ctx, &cfg);
 	/* the first thing made on the host, after every refusal that needs
 	 * no system call */
@@ -217,16 +217,16 @@ int main(int argc, char **argv)
 		pidfd = caller_open(cfg.pidfile, O_WRONLY | O_CREAT | O_TRUNC |
 				    O_CLOEXEC | O_NOCTTY, 0644);
 		if (pidfd < 0)
-			pv_die_err(errno, "--pid-file %s", cfg.pidfile);
+			die_err(errno, "--pid-file %s", cfg.pidfile);
 	}
 	if (cfg.device_cgroup) {
 		if (!pr.root)	/* repeated here, where it is done */
-			pv_die("--device-cgroup: only root may use it");
+			die("--device-cgroup: only root may use it");
 		pv_harden_devices(cfg.device_cgroup);
 	}
 	if (cfg.harden_only) {
 		if (!pr.root)
-			pv_die("--harden-only: only root may use it");
+			die("--harden-only: only root may use it");
 		pv_harden_caps();
 		pv_harden_seccomp();
 		pv_exec(cfg.argv);
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 		/* The host's root stages the idmapped sources, then becomes
 		 * root of the user namespace: what follows is owned by it. */
 		if (unshare(CLONE_NEWNS) < 0)
-			pv_die_err(errno, "creating a mount namespace");
+			die_err(errno, "creating a mount namespace");
 		pv_stage(&ctx, 0, 0);
 		pv_userns_prepare(&ctx, &cfg);
 		pv_userns_enter();
@@ -249,7 +249,7 @@ int main(int argc, char **argv)
 		 * 0600). Then the user namespace, which locks them all. */
 		pv_privs_fork_mapper(&pr);
 		if (unshare(CLONE_NEWNS) < 0)
-			pv_die_err(errno, "creating a mount namespace");
+			die_err(errno, "creating a mount namespace");
 		pv_stage(&ctx, pr.uid, pr.gid);
 		pv_fuse_prepare(&ctx, &cfg);
 		pv_pin_layers(&ctx, &cfg);
@@ -261,9 +261,9 @@ int main(int argc, char **argv)
 	}
 
 	if (cfg.unshare && unshare(cfg.unshare) < 0)
-		pv_die_err(errno, "unshare");
+		die_err(errno, "unshare");
 	if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
-		pv_die_err(errno, "--hostname %s", cfg.hostname);
+		die_err(errno, "--hostname %s", cfg.hostname);
 	if (cfg.unshare & CLONE_NEWNET)
 		pv_loopback_up();
 
@@ -279,11 +279,11 @@ int main(int argc, char **argv)
 	 * command may tell someone it is up (the reaper's readiness fd), who
 	 * then reads the pid file, and must not find it still empty. */
 	if (pidfd >= 0 && pipe2(gate, O_CLOEXEC) < 0)
-		pv_die_err(errno, "creating a pipe");
+		die_err(errno, "creating a pipe");
 	pv_block_signals();
 	pid = fork();
 	if (pid < 0)
-		pv_die_err(errno, "fork");
+		die_err(errno, "fork");
 	if (pid == 0) {
 		pv_restore_signals();
 		if (pidfd >= 0) {
@@ -303,8 +303,8 @@ int main(int argc, char **argv)
 		int r = pv_write_all(pidfd, buf, (size_t)n);
 
 		if (r < 0 || close(pidfd) < 0)
-			pv_warn("--pid-file %s: %s", cfg.pidfile,
-				strerror(r < 0 ? -r : errno));
+			warn("--pid-file %s: %s", cfg.pidfile,
+			     strerror(r < 0 ? -r : errno));
 		close(gate[0]);
 		close(gate[1]);	/* EOF: the child goes on */
 	}

@@ -53,11 +53,11 @@ void caller_init(uid_t uid, gid_t gid, bool act)
 	who.act = act;
 	n = getgroups(0, NULL);
 	if (n < 0)
-		pv_die_err(errno, "getgroups");
+		die_err(errno, "getgroups");
 	who.groups = pv_xcalloc((size_t)n + 1, sizeof *who.groups);
 	n = getgroups(n, who.groups);
 	if (n < 0)
-		pv_die_err(errno, "getgroups");
+		die_err(errno, "getgroups");
 	who.ngroups = n;
 }
 
@@ -347,10 +347,10 @@ static int run(struct req q, struct reply *rep, int *fd)
 		return 0;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		pv_die_err(errno, "acting as the caller: socketpair");
+		die_err(errno, "acting as the caller: socketpair");
 	pid = fork();
 	if (pid < 0)
-		pv_die_err(errno, "acting as the caller: fork");
+		die_err(errno, "acting as the caller: fork");
 	if (pid == 0) {
 		close(sv[0]);
 		child(sv[1], q);
@@ -364,21 +364,21 @@ static int run(struct req q, struct reply *rep, int *fd)
 		w = waitpid(pid, &st, 0);
 	while (w < 0 && errno == EINTR);
 	if (w < 0)
-		pv_die_err(errno, "acting as the caller: waitpid");
+		die_err(errno, "acting as the caller: waitpid");
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != CHILD_OK) {
 		if (*fd >= 0)
 			close(*fd);
 		if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_SWITCH)
-			pv_die("acting as the caller: could not take the caller's ids");
+			die("acting as the caller: could not take the caller's ids");
 		if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_VERIFY)
-			pv_die("acting as the caller: the ids, groups or capabilities "
-			       "are not the caller's after the switch");
-		pv_die("acting as the caller: the child failed (status %d)", st);
+			die("acting as the caller: the ids, groups or capabilities "
+			    "are not the caller's after the switch");
+		die("acting as the caller: the child failed (status %d)", st);
 	}
 	if (n < (ssize_t)offsetof(struct reply, data)) {
 		if (*fd >= 0)
 			close(*fd);
-		pv_die_err(n < 0 ? err : EPROTO, "acting as the caller: no answer");
+		die_err(n < 0 ? err : EPROTO, "acting as the caller: no answer");
 	}
 	if (rep->err) {
 		if (*fd >= 0)
@@ -400,7 +400,7 @@ int caller_openat(int dirfd, const char *path, int flags, mode_t mode,
 	if (run(q, &rep, &fd) < 0)
 		return -1;
 	if (fd < 0)
-		pv_die("acting as the caller: opened %s but got no descriptor", path);
+		die("acting as the caller: opened %s but got no descriptor", path);
 	return fd;
 }
 

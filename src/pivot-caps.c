@@ -109,14 +109,14 @@ void pv_harden_caps(void)
 		if (host_caps[i].cap > last)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, host_caps[i].cap, 0, 0, 0) < 0)
-			pv_die_err(errno, "--harden: dropping %s from the bounding set",
-				   host_caps[i].name);
+			die_err(errno, "--harden: dropping %s from the bounding set",
+				host_caps[i].name);
 	}
 	/* The bounding set limits what exec gives; an inherited capability
 	 * would pass through it. Out of every set of ours too (ambient
 	 * follows inheritable). */
 	if (syscall(SYS_capget, &h, d) < 0)
-		pv_die_err(errno, "--harden: capget");
+		die_err(errno, "--harden: capget");
 	for (size_t i = 0; i < NCAPS; i++) {
 		int c = host_caps[i].cap;
 		unsigned bit = 1u << (c % 32);
@@ -126,10 +126,10 @@ void pv_harden_caps(void)
 		d[c / 32].inheritable &= ~bit;
 	}
 	if (syscall(SYS_capset, &h, d) < 0)
-		pv_die_err(errno, "--harden: capset");
+		die_err(errno, "--harden: capset");
 	/* verified, as privileges are */
 	if (syscall(SYS_capget, &h, d) < 0)
-		pv_die_err(errno, "--harden: capget");
+		die_err(errno, "--harden: capget");
 	for (size_t i = 0; i < NCAPS; i++) {
 		int c = host_caps[i].cap;
 		unsigned bit = 1u << (c % 32);
@@ -140,7 +140,7 @@ void pv_harden_caps(void)
 		    (d[c / 32].effective | d[c / 32].permitted |
 		     d[c / 32].inheritable) & bit ||
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) > 0)
-			pv_die("--harden: %s is still held after dropping it",
-			       host_caps[i].name);
+			die("--harden: %s is still held after dropping it",
+			    host_caps[i].name);
 	}
 }

@@ -23,13 +23,13 @@ static void copy_file(int sfd, int dfd, const char *what, const char *name)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			pv_die_err(errno, "%s: reading %s", what, name);
+			die_err(errno, "%s: reading %s", what, name);
 		}
 		if (n == 0)
 			break;
 		r = pv_write_all(dfd, buf, (size_t)n);
 		if (r < 0)
-			pv_die_err(-r, "%s: writing %s", what, name);
+			die_err(-r, "%s: writing %s", what, name);
 	}
 }
 
@@ -40,16 +40,16 @@ static void copy_dir(bool root, int from, int to, const char *what, int depth)
 	struct dirent *e;
 
 	if (depth > MAX_DEPTH)
-		pv_die("%s: directory tree deeper than %d", what, MAX_DEPTH);
+		die("%s: directory tree deeper than %d", what, MAX_DEPTH);
 	rfd = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rfd < 0)
-		pv_die_err(errno, "%s: opening a directory", what);
+		die_err(errno, "%s: opening a directory", what);
 	nfd = fcntl(rfd, F_DUPFD_CLOEXEC, 3);
 	if (nfd < 0)
-		pv_die_err(errno, "%s: dup", what);
+		die_err(errno, "%s: dup", what);
 	d = fdopendir(nfd);
 	if (!d)
-		pv_die_err(errno, "%s: fdopendir", what);
+		die_err(errno, "%s: fdopendir", what);
 	while ((errno = 0, e = readdir(d)) != NULL) {
 		const char *n = e->d_name;
 		struct stat st;
@@ -58,20 +58,20 @@ static void copy_dir(bool root, int from, int to, const char *what, int depth)
 		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
 			continue;
 		if (fstatat(rfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			pv_die_err(errno, "%s: %s", what, n);
+			die_err(errno, "%s: %s", what, n);
 		mode = st.st_mode & (root ? 07777 : 01777);
 		if (S_ISDIR(st.st_mode)) {
 			int s, t;
 
 			if (mkdirat(to, n, 0700) < 0 && errno != EEXIST)
-				pv_die_err(errno, "%s: mkdir %s", what, n);
+				die_err(errno, "%s: mkdir %s", what, n);
 			s = openat(rfd, n, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			t = openat(to, n, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (s < 0 || t < 0)
-				pv_die_err(errno, "%s: %s", what, n);
+				die_err(errno, "%s: %s", what, n);
 			copy_dir(root, s, t, what, depth + 1);
 			if (fchmodat(to, n, mode, 0) < 0)
-				pv_die_err(errno, "%s: chmod %s", what, n);
+				die_err(errno, "%s: chmod %s", what, n);
 			close(s);
 			close(t);
 		} else if (S_ISREG(st.st_mode)) {
@@ -79,7 +79,7 @@ static void copy_dir(bool root, int from, int to, const char *what, int depth)
 			int t;
 
 			if (s < 0)
-				pv_die_err(errno, "%s: %s", what, n);
+				die_err(errno, "%s: %s", what, n);
 			/* never over a file the upper layer has: it is the
 			 * newer content (copyfrom fills, it does not reset) */
 			t = openat(to, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -89,27 +89,27 @@ static void copy_dir(bool root, int from, int to, const char *what, int depth)
 				continue;
 			}
 			if (t < 0)
-				pv_die_err(errno, "%s: creating %s", what, n);
+				die_err(errno, "%s: creating %s", what, n);
 			copy_file(s, t, what, n);
 			if (fchmod(t, mode) < 0)
-				pv_die_err(errno, "%s: chmod %s", what, n);
+				die_err(errno, "%s: chmod %s", what, n);
 			if (close(t) < 0)
-				pv_die_err(errno, "%s: writing %s", what, n);
+				die_err(errno, "%s: writing %s", what, n);
 			close(s);
 		} else if (S_ISLNK(st.st_mode)) {
 			char target[4097];
 			ssize_t l = readlinkat(rfd, n, target, sizeof target - 1);
 
 			if (l < 0)
-				pv_die_err(errno, "%s: readlink %s", what, n);
+				die_err(errno, "%s: readlink %s", what, n);
 			target[l] = '\0';
 			if (symlinkat(target, to, n) < 0 && errno != EEXIST)
-				pv_die_err(errno, "%s: symlink %s", what, n);
+				die_err(errno, "%s: symlink %s", what, n);
 		}
 		/* devices, fifos and sockets are not copied */
 	}
 	if (errno)
-		pv_die_err(errno, "%s: readdir", what);
+		die_err(errno, "%s: readdir", what);
 	closedir(d);
 	close(rfd);
 }

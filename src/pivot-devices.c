@@ -104,11 +104,11 @@ void pv_harden_devices(const char *dir)
 
 	cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0)
-		pv_die_err(errno, "--device-cgroup %s", dir);
+		die_err(errno, "--device-cgroup %s", dir);
 	if (fstatfs(cg, &sf) < 0)
-		pv_die_err(errno, "--device-cgroup %s: statfs", dir);
+		die_err(errno, "--device-cgroup %s: statfs", dir);
 	if ((unsigned long)sf.f_type != CGROUP2_SUPER_MAGIC)
-		pv_die("--device-cgroup %s: not a cgroup v2 group", dir);
+		die("--device-cgroup %s: not a cgroup v2 group", dir);
 
 	p = load(prog, NULL, 0);
 	if (p < 0) {
@@ -120,10 +120,10 @@ void pv_harden_devices(const char *dir)
 
 			while ((nl = strrchr(log, '\n')) && nl[1] == '\0')
 				*nl = '\0';
-			pv_die("--device-cgroup %s: loading the device program: %s (%s)",
-			       dir, strerror(e), nl ? nl + 1 : log);
+			die("--device-cgroup %s: loading the device program: %s (%s)",
+			    dir, strerror(e), nl ? nl + 1 : log);
 		}
-		pv_die_err(e, "--device-cgroup %s: loading the device program", dir);
+		die_err(e, "--device-cgroup %s: loading the device program", dir);
 	}
 
 	memset(&a, 0, sizeof a);
@@ -132,7 +132,7 @@ void pv_harden_devices(const char *dir)
 	a.attach_type = BPF_CGROUP_DEVICE;
 	a.attach_flags = BPF_F_ALLOW_MULTI;
 	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof a) < 0)
-		pv_die_err(errno, "--device-cgroup %s: attaching the device program", dir);
+		die_err(errno, "--device-cgroup %s: attaching the device program", dir);
 	close(p);
 	close(cg);
 }

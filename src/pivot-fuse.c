@@ -49,7 +49,7 @@ static bool mounts_below(const char *dir)
 	bool found = false;
 
 	if (!f)
-		pv_die_err(errno, "reading /proc/self/mountinfo");
+		die_err(errno, "reading /proc/self/mountinfo");
 	if (n == 1)	/* "/" */
 		n = 0;
 	while (!found && getline(&line, &cap, f) > 0) {
@@ -90,8 +90,8 @@ static void need_program(const char *what, const char *arg, const char *prog,
 			 const char *pkg)
 {
 	if (access(prog, X_OK) < 0)
-		pv_die("%s %s: a non-root caller needs %s for it (Debian package %s)",
-		       what, arg, prog, pkg);
+		die("%s %s: a non-root caller needs %s for it (Debian package %s)",
+		    what, arg, prog, pkg);
 }
 
 void pv_fuse_plan(struct pv_ctx *ctx, struct pv_config *cfg)
@@ -132,8 +132,8 @@ void pv_fuse_plan(struct pv_ctx *ctx, struct pv_config *cfg)
 		if (op->fuse)
 			op->fuse_slot = (unsigned)n;
 		if (op->fuse && ++n > PV_FUSE_MAX)
-			pv_die("at most %d squashfs images and overlays of directories "
-			       "with mounts below them in one run", PV_FUSE_MAX);
+			die("at most %d squashfs images and overlays of directories "
+			    "with mounts below them in one run", PV_FUSE_MAX);
 	}
 }
 
@@ -149,15 +149,15 @@ static int fuse_connection(struct pv_ctx *ctx, bool ro, int *devp,
 	      openat(ctx->oldroot, "dev/fuse", O_RDWR | O_CLOEXEC | O_NOCTTY) :
 	      open("/dev/fuse", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (dev < 0)
-		pv_die("%s %s: a non-root caller's is served by FUSE, and /dev/fuse: "
-		       "%s (overlay-pivot installed set-user-id root opens it)",
-		       what, arg, strerror(errno));
+		die("%s %s: a non-root caller's is served by FUSE, and /dev/fuse: "
+		    "%s (overlay-pivot installed set-user-id root opens it)",
+		    what, arg, strerror(errno));
 	snprintf(num, sizeof num, "%d", dev);
 	snprintf(uid, sizeof uid, "%u", (unsigned)ctx->uid);
 	snprintf(gid, sizeof gid, "%u", (unsigned)ctx->gid);
 	fs = fsopen("fuse", FSOPEN_CLOEXEC);
 	if (fs < 0)
-		pv_die_err(errno, "fsopen fuse");
+		die_err(errno, "fsopen fuse");
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "overlay-pivot", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "fd", num, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "rootmode", "40000", 0) < 0 ||
@@ -165,11 +165,11 @@ static int fuse_connection(struct pv_ctx *ctx, bool ro, int *devp,
 	    fsconfig(fs, FSCONFIG_SET_STRING, "group_id", gid, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_FLAG, "default_permissions", NULL, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		pv_die_err(errno, "making a FUSE file system");
+		die_err(errno, "making a FUSE file system");
 	m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 		    (ro ? MOUNT_ATTR_RDONLY : 0));
 	if (m < 0)
-		pv_die_err(errno, "mounting a FUSE file system");
+		die_err(errno, "mounting a FUSE file system");
 	close(fs);
 	*devp = dev;
 	return m;
@@ -202,7 +202,7 @@ void pv_fuse_prepare(struct pv_ctx *ctx, const struct pv_config *cfg)
 		if (!op->fuse)
 			continue;
 		if (ctx->nfuse >= PV_FUSE_MAX)
-			pv_die("more than %d FUSE file systems", PV_FUSE_MAX);
+			die("more than %d FUSE file systems", PV_FUSE_MAX);
 		ctx->fuse_mnt[ctx->nfuse] =
 			fuse_connection(ctx, ro, &ctx->fuse_dev[ctx->nfuse],
 					op_name(op), op->src ? op->src : op->dst);
@@ -284,7 +284,7 @@ int pv_fuse_serve(struct pv_ctx *ctx, const struct pv_op *op, const char *what,
 
 	if (!op->fuse || op->fuse_slot >= ctx->nfuse ||
 	    ctx->fuse_dev[op->fuse_slot] < 0)
-		pv_die("%s %s: no FUSE file system was prepared", what, arg);
+		die("%s %s: no FUSE file system was prepared", what, arg);
 	dev = ctx->fuse_dev[op->fuse_slot];
 	m = ctx->fuse_mnt[op->fuse_slot];
 	ctx->fuse_dev[op->fuse_slot] = -1;
@@ -298,10 +298,10 @@ int pv_fuse_serve(struct pv_ctx *ctx, const struct pv_op *op, const char *what,
 	kept[nkeep++] = dev;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0)
-		pv_die_err(errno, "%s %s: pipe", what, arg);
+		die_err(errno, "%s %s: pipe", what, arg);
 	pid = fork();
 	if (pid < 0)
-		pv_die_err(errno, "%s %s: fork", what, arg);
+		die_err(errno, "%s %s: fork", what, arg);
 	if (pid == 0) {
 		pid_t d;
 
@@ -331,14 +331,14 @@ int pv_fuse_serve(struct pv_ctx *ctx, const struct pv_op *op, const char *what,
 	free(kept);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
-			pv_die_err(errno, "%s %s: waitpid", what, arg);
+			die_err(errno, "%s %s: waitpid", what, arg);
 	/* EOF: the server was executed */
 	do
 		r = read(pipefd[0], &err, sizeof err);
 	while (r < 0 && errno == EINTR);
 	close(pipefd[0]);
 	if (r > 0)
-		pv_die_err(err, "%s %s: starting %s", what, arg, argv[0]);
+		die_err(err, "%s %s: starting %s", what, arg, argv[0]);
 	/* the server holds the connection now: when it goes, the file
 	 * system answers ENOTCONN instead of waiting */
 	close(dev);
@@ -357,8 +357,8 @@ int pv_fuse_serve(struct pv_ctx *ctx, const struct pv_op *op, const char *what,
 			k = read(errpipe[0], said, sizeof said - 1);
 			said[k > 0 ? k : 0] = '\0';
 			said[strcspn(said, "\n")] = '\0';
-			pv_die_err(err, "%s %s: %s did not start%s%s", what,
-				   arg, argv[0], *said ? ": " : "", said);
+			die_err(err, "%s %s: %s did not start%s%s", what,
+				arg, argv[0], *said ? ": " : "", said);
 		}
 	}
 	close(errpipe[0]);
@@ -382,8 +382,8 @@ static int open_image(struct pv_ctx *ctx, const char *what, const char *img)
 	else if (ctx->cwd)
 		abs = pv_xasprintf("%s/%s", ctx->cwd, img);
 	else
-		pv_die("%s %s: relative path but the working directory is unknown",
-		       what, img);
+		die("%s %s: relative path but the working directory is unknown",
+		    what, img);
 	fd = caller_openat(ctx->oldroot, abs, O_RDONLY | O_NOCTTY | O_NONBLOCK,
 			   0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 			   CALLER_READABLE);
@@ -391,14 +391,14 @@ static int open_image(struct pv_ctx *ctx, const char *what, const char *img)
 	free(abs);
 	(void)err;
 	if (fd < 0)
-		pv_die("%s %s: does not exist or is not readable by you", what, img);
+		die("%s %s: does not exist or is not readable by you", what, img);
 	if (fstat(fd, &st) < 0)
-		pv_die_err(errno, "%s %s", what, img);
+		die_err(errno, "%s %s", what, img);
 	if (!S_ISREG(st.st_mode))
-		pv_die("%s %s: not a regular file", what, img);
+		die("%s %s: not a regular file", what, img);
 	if (pread(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf ||
 	    memcmp(buf, magic, sizeof magic) != 0)
-		pv_die("%s %s: not a squashfs image", what, img);
+		die("%s %s: not a squashfs image", what, img);
 	return fd;
 }
 
@@ -417,7 +417,7 @@ void pv_fuse_squash(struct pv_ctx *ctx, const struct pv_config *cfg)
 	ctx->squash_fds = pv_xcalloc(n, sizeof *ctx->squash_fds);
 	s = open("/s", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s < 0)
-		pv_die_err(errno, "open /s");
+		die_err(errno, "open /s");
 	for (size_t i = 0; i < cfg->nops; i++) {
 		const struct pv_op *op = &cfg->ops[i];
 		const char *what = op->type == PV_OP_SQUASH ? "--squash" :
@@ -434,18 +434,18 @@ void pv_fuse_squash(struct pv_ctx *ctx, const struct pv_config *cfg)
 		close(img);
 		snprintf(name, sizeof name, "f%zu", ctx->nsquash);
 		if (mkdirat(s, name, 0700) < 0)
-			pv_die_err(errno, "%s %s: mkdir /s/%s", what, op->src, name);
+			die_err(errno, "%s %s: mkdir /s/%s", what, op->src, name);
 		d = openat(s, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (d < 0)
-			pv_die_err(errno, "%s %s: open /s/%s", what, op->src, name);
+			die_err(errno, "%s %s: open /s/%s", what, op->src, name);
 		if (move_mount(m, "", d, "", MOVE_MOUNT_F_EMPTY_PATH |
 			       MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			pv_die_err(errno, "%s %s: attaching", what, op->src);
+			die_err(errno, "%s %s: attaching", what, op->src);
 		close(m);
 		close(d);
 		d = openat(s, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (d < 0)
-			pv_die_err(errno, "%s %s: %s", what, op->src, name);
+			die_err(errno, "%s %s: %s", what, op->src, name);
 		ctx->squash_fds[ctx->nsquash++] = d;
 	}
 	close(s);

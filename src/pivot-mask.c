@@ -72,7 +72,7 @@ static bool is_fs(const char *path, unsigned long magic)
 	if (statfs(path, &s) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return false;
-		pv_die_err(errno, "--harden: statfs %s", path);
+		die_err(errno, "--harden: statfs %s", path);
 	}
 	return (unsigned long)s.f_type == magic;
 }
@@ -84,13 +84,13 @@ static void set_attr(int m, unsigned attr, const char *path)
 	memset(&a, 0, sizeof a);
 	a.attr_set = attr;
 	if (mount_setattr(m, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
-		pv_die_err(errno, "--harden: making %s read-only", path);
+		die_err(errno, "--harden: making %s read-only", path);
 }
 
 static void put(int m, const char *path)
 {
 	if (move_mount(m, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		pv_die_err(errno, "--harden: mounting over %s", path);
+		die_err(errno, "--harden: mounting over %s", path);
 	close(m);
 }
 
@@ -102,7 +102,7 @@ static int clone_at(const char *path)
 			  AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
 
 	if (m < 0 && errno != ENOENT)
-		pv_die_err(errno, "--harden: cloning %s", path);
+		die_err(errno, "--harden: cloning %s", path);
 	return m;
 }
 
@@ -111,14 +111,14 @@ static int empty_tmpfs(const char *path)
 	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), m;
 
 	if (fs < 0)
-		pv_die_err(errno, "--harden: %s: fsopen tmpfs", path);
+		die_err(errno, "--harden: %s: fsopen tmpfs", path);
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		pv_die_err(errno, "--harden: %s: creating a tmpfs", path);
+		die_err(errno, "--harden: %s: creating a tmpfs", path);
 	m = fsmount(fs, FSMOUNT_CLOEXEC, 0);
 	if (m < 0)
-		pv_die_err(errno, "--harden: %s: fsmount", path);
+		die_err(errno, "--harden: %s: fsmount", path);
 	close(fs);
 	return m;
 }
@@ -136,7 +136,7 @@ static int empty_file(const char *path)
 		f = openat(files_mnt, "empty", O_CREAT | O_EXCL | O_WRONLY |
 			   O_CLOEXEC, 0);
 		if (f < 0)
-			pv_die_err(errno, "--harden: %s: creating the empty file", path);
+			die_err(errno, "--harden: %s: creating the empty file", path);
 		close(f);
 	}
 	m = open_tree(files_mnt, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
@@ -147,14 +147,14 @@ static int empty_file(const char *path)
 
 		if (stat("/dev/null", &st) < 0 || !S_ISCHR(st.st_mode) ||
 		    st.st_rdev != makedev(1, 3))
-			pv_die("--harden: %s: no empty file to mask it with "
-			       "(this kernel cannot clone a detached mount, and "
-			       "/dev/null is not the null device)", path);
+			die("--harden: %s: no empty file to mask it with "
+			    "(this kernel cannot clone a detached mount, and "
+			    "/dev/null is not the null device)", path);
 		m = open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE |
 			      OPEN_TREE_CLOEXEC);
 	}
 	if (m < 0)
-		pv_die_err(errno, "--harden: %s: cloning the empty file", path);
+		die_err(errno, "--harden: %s: cloning the empty file", path);
 	return m;
 }
 
@@ -166,7 +166,7 @@ static void mask(const char *path)
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return;
-		pv_die_err(errno, "--harden: %s", path);
+		die_err(errno, "--harden: %s", path);
 	}
 	m = S_ISDIR(st.st_mode) ? empty_tmpfs(path) : empty_file(path);
 	set_attr(m, MASK_ATTR, path);
@@ -200,7 +200,7 @@ static void writable(const char *path)
 	memset(&a, 0, sizeof a);
 	a.attr_clr = MOUNT_ATTR_RDONLY;
 	if (mount_setattr(AT_FDCWD, path, 0, &a, sizeof a) < 0)
-		pv_die_err(errno, "--harden: making %s writable again", path);
+		die_err(errno, "--harden: making %s writable again", path);
 }
 
 void pv_harden_mask(void)

@@ -56,7 +56,7 @@ static int xdup(int fd)
 	int r = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 
 	if (r < 0)
-		pv_die_err(errno, "dup");
+		die_err(errno, "dup");
 	return r;
 }
 
@@ -78,10 +78,10 @@ static void fs_die(int fsfd, int err, const char *what, const char *arg)
 			if (buf[n - 1] == '\n')
 				buf[n - 1] = '\0';
 			if (buf[0] == 'e' && buf[1] == ' ')
-				pv_die("%s %s: %s", what, arg, buf + 2);
+				die("%s %s: %s", what, arg, buf + 2);
 		}
 	}
-	pv_die_err(err, "%s %s", what, arg);
+	die_err(err, "%s %s", what, arg);
 }
 
 /* ---- mounting primitives ------------------------------------------- */
@@ -93,7 +93,7 @@ static int new_fs(const char *type, const char *const *kv, size_t nkv,
 	int fsfd = fsopen(type, FSOPEN_CLOEXEC), m;
 
 	if (fsfd < 0)
-		pv_die_err(errno, "%s %s: fsopen %s", what, arg, type);
+		die_err(errno, "%s %s: fsopen %s", what, arg, type);
 	for (size_t i = 0; i + 1 < nkv; i += 2) {
 		int r = kv[i + 1] ?
 			fsconfig(fsfd, FSCONFIG_SET_STRING, kv[i], kv[i + 1], 0) :
@@ -115,7 +115,7 @@ static void attach(int mnt, int dst, const char *what, const char *arg)
 {
 	if (move_mount(mnt, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH |
 		       MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		pv_die_err(errno, "%s %s: attaching the mount", what, arg);
+		die_err(errno, "%s %s: attaching the mount", what, arg);
 }
 
 static void setattr(int mnt, unsigned set, bool rec, const char *what,
@@ -129,7 +129,7 @@ static void setattr(int mnt, unsigned set, bool rec, const char *what,
 	a.attr_set = set;
 	if (mount_setattr(mnt, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0),
 			  &a, sizeof a) < 0)
-		pv_die_err(errno, "%s %s: setting mount flags", what, arg);
+		die_err(errno, "%s %s: setting mount flags", what, arg);
 }
 
 /* Attributes every mount of a non-root caller gets. */
@@ -144,7 +144,7 @@ static int clone_tree(int src, bool rec, const char *what, const char *arg)
 			  AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0));
 
 	if (m < 0)
-		pv_die_err(errno, "%s %s: cloning the mount", what, arg);
+		die_err(errno, "%s %s: cloning the mount", what, arg);
 	return m;
 }
 
@@ -161,17 +161,17 @@ void pv_stage(struct pv_ctx *ctx, uid_t owner_uid, gid_t owner_gid)
 	int target = -1, t;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		pv_die_err(errno, "making / private");
+		die_err(errno, "making / private");
 	for (size_t i = 0; cands[i] && target < 0; i++)
 		target = open(cands[i], O_PATH | O_DIRECTORY | O_NOFOLLOW |
 			      O_CLOEXEC);
 	if (target < 0)
-		pv_die_err(errno, "no directory to stage the new root on");
+		die_err(errno, "no directory to stage the new root on");
 	t = new_fs("tmpfs", kv, 2, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 		   MOUNT_ATTR_NOEXEC, "staging", "tmpfs");
 	if (mkdirat(t, "oldroot", 0755) < 0 || mkdirat(t, "newroot", 0755) < 0 ||
 	    mkdirat(t, "s", 0700) < 0 || mkdirat(t, "sq", 0755) < 0)
-		pv_die_err(errno, "staging: mkdir");
+		die_err(errno, "staging: mkdir");
 	/* the system's programs, for a FUSE server that runs here
 	 * (pivot-fuse): its loader and libraries are found in the host */
 	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
@@ -179,26 +179,26 @@ void pv_stage(struct pv_ctx *ctx, uid_t owner_uid, gid_t owner_gid)
 
 		snprintf(to, sizeof to, "oldroot/%s", links[i]);
 		if (symlinkat(to, t, links[i]) < 0)
-			pv_die_err(errno, "staging: symlink %s", links[i]);
+			die_err(errno, "staging: symlink %s", links[i]);
 	}
 	if (owner_uid != 0 &&
 	    (fchownat(t, "s", owner_uid, owner_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
 	     fchownat(t, "newroot", owner_uid, owner_gid, AT_SYMLINK_NOFOLLOW) < 0))
-		pv_die_err(errno, "staging: chown");
+		die_err(errno, "staging: chown");
 	if (move_mount(t, "", target, "", MOVE_MOUNT_F_EMPTY_PATH |
 		       MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		pv_die_err(errno, "staging: attaching tmpfs");
+		die_err(errno, "staging: attaching tmpfs");
 	if (fchdir(t) < 0)
-		pv_die_err(errno, "staging: chdir");
+		die_err(errno, "staging: chdir");
 	if (syscall(SYS_pivot_root, ".", "oldroot") < 0)
-		pv_die_err(errno, "staging: pivot_root");
+		die_err(errno, "staging: pivot_root");
 	if (chdir("/") < 0)
-		pv_die_err(errno, "staging: chdir /");
+		die_err(errno, "staging: chdir /");
 	xclose(t);
 	xclose(target);
 	ctx->oldroot = open(STAGE_OLD, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->oldroot < 0)
-		pv_die_err(errno, "staging: open " STAGE_OLD);
+		die_err(errno, "staging: open " STAGE_OLD);
 	ctx->newroot = -1;
 	ctx->scratch = -1;
 }
@@ -210,7 +210,7 @@ static int scratch_fd(struct pv_ctx *ctx)
 		ctx->scratch = open(STAGE_SCRATCH, O_PATH | O_DIRECTORY |
 				    O_NOFOLLOW | O_CLOEXEC);
 		if (ctx->scratch < 0)
-			pv_die_err(errno, "open " STAGE_SCRATCH);
+			die_err(errno, "open " STAGE_SCRATCH);
 	}
 	return ctx->scratch;
 }
@@ -223,8 +223,8 @@ static char *host_abs(struct pv_ctx *ctx, const char *what, const char *p)
 	if (p[0] == '/')
 		return pv_xstrdup(p);
 	if (!ctx->cwd)
-		pv_die("%s %s: relative path but the working directory is unknown",
-		       what, p);
+		die("%s %s: relative path but the working directory is unknown",
+		    what, p);
 	return pv_xasprintf("%s/%s", ctx->cwd, p);
 }
 
@@ -249,9 +249,9 @@ int pv_open_host(struct pv_ctx *ctx, const char *what, const char *path,
 	free(abs);
 	if (fd < 0) {
 		if (!ctx->root)
-			pv_die("%s %s: does not exist or is not readable by you",
-			       what, path);
-		pv_die_err(err, "%s %s", what, path);
+			die("%s %s: does not exist or is not readable by you",
+			    what, path);
+		die_err(err, "%s %s", what, path);
 	}
 	return fd;
 }
@@ -261,13 +261,13 @@ static void mkpoint(int parent, const char *comp, bool dir, const char *what,
 {
 	if (dir) {
 		if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST)
-			pv_die_err(errno, "%s %s: creating mount point", what, dst);
+			die_err(errno, "%s %s: creating mount point", what, dst);
 	} else {
 		int fd = openat(parent, comp, O_WRONLY | O_CREAT | O_EXCL |
 				O_NOFOLLOW | O_CLOEXEC, 0644);
 
 		if (fd < 0 && errno != EEXIST)
-			pv_die_err(errno, "%s %s: creating mount point", what, dst);
+			die_err(errno, "%s %s: creating mount point", what, dst);
 		xclose(fd);
 	}
 }
@@ -282,13 +282,13 @@ static int open_dst(struct pv_ctx *ctx, const char *what, const char *dst,
 	struct stat st;
 
 	if (fd < 0 && errno != ENOENT)
-		pv_die_err(errno, "%s %s", what, dst);
+		die_err(errno, "%s %s", what, dst);
 	if (fd >= 0) {
 		if (mk == PV_MKDIR_REQUIRE)
-			pv_die("%s %s: mount point exists (mkdir=require)", what, dst);
+			die("%s %s: mount point exists (mkdir=require)", what, dst);
 	} else {
 		if (mk == PV_MKDIR_NEVER)
-			pv_die_err(ENOENT, "%s %s (mkdir=never)", what, dst);
+			die_err(ENOENT, "%s %s (mkdir=never)", what, dst);
 		/* Walk the prefixes from the new root, creating what is missing. */
 		size_t len = strlen(dst);
 		char *prefix = pv_xmalloc(len + 2);
@@ -326,7 +326,7 @@ static int open_dst(struct pv_ctx *ctx, const char *what, const char *dst,
 				f = pv_openat2(ctx->newroot, prefix, O_PATH, res);
 			}
 			if (f < 0)
-				pv_die_err(errno, "%s %s: creating mount point", what, dst);
+				die_err(errno, "%s %s: creating mount point", what, dst);
 			xclose(parent);
 			parent = f;
 			p += n;
@@ -335,11 +335,11 @@ static int open_dst(struct pv_ctx *ctx, const char *what, const char *dst,
 		fd = parent;
 	}
 	if (fstat(fd, &st) < 0)
-		pv_die_err(errno, "%s %s", what, dst);
+		die_err(errno, "%s %s", what, dst);
 	if (dir && !S_ISDIR(st.st_mode))
-		pv_die_err(ENOTDIR, "%s %s", what, dst);
+		die_err(ENOTDIR, "%s %s", what, dst);
 	if (!dir && S_ISDIR(st.st_mode))
-		pv_die_err(EISDIR, "%s %s", what, dst);
+		die_err(EISDIR, "%s %s", what, dst);
 	return fd;
 }
 
@@ -349,7 +349,7 @@ static void refresh_newroot(struct pv_ctx *ctx)
 	xclose(ctx->newroot);
 	ctx->newroot = open(STAGE_NEW, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->newroot < 0)
-		pv_die_err(errno, "open " STAGE_NEW);
+		die_err(errno, "open " STAGE_NEW);
 }
 
 /* ---- the options ---------------------------------------------------- */
@@ -362,7 +362,7 @@ static void do_bind(struct pv_ctx *ctx, const char *what, const char *src,
 	int m, d;
 
 	if (fstat(s, &st) < 0)
-		pv_die_err(errno, "%s %s", what, src);
+		die_err(errno, "%s %s", what, src);
 	m = clone_tree(s, rec, what, src);
 	setattr(m, attr | user_attr(ctx), true, what, src);
 	d = open_dst(ctx, what, dst, S_ISDIR(st.st_mode), mk);
@@ -394,15 +394,15 @@ static int scratch_tmpfs(struct pv_ctx *ctx, const char *what, const char *arg)
 
 	snprintf(name, sizeof name, "%u", ctx->counter++);
 	if (mkdirat(s, name, 0700) < 0)
-		pv_die_err(errno, "%s %s: scratch directory", what, arg);
+		die_err(errno, "%s %s: scratch directory", what, arg);
 	d = openat(s, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (d < 0)
-		pv_die_err(errno, "%s %s: scratch directory", what, arg);
+		die_err(errno, "%s %s: scratch directory", what, arg);
 	m = new_fs("tmpfs", kv, 2, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, what, arg);
 	attach(m, d, what, arg);
 	xclose(d);
 	if (mkdirat(m, "upper", 0755) < 0 || mkdirat(m, "work", 0755) < 0)
-		pv_die_err(errno, "%s %s: scratch directory", what, arg);
+		die_err(errno, "%s %s: scratch directory", what, arg);
 	return m;
 }
 
@@ -418,11 +418,11 @@ static void pin(struct pv_ctx *ctx, int fd, bool exists, bool created,
 	if (ctx->root)
 		return;
 	if (exists && fstat(fd, &st) < 0)
-		pv_die_err(errno, "%s %s", what, arg);
+		die_err(errno, "%s %s", what, arg);
 	if (ctx->pinning) {
 		p = realloc(ctx->pins, (ctx->npins + 1) * sizeof *p);
 		if (!p)
-			pv_die_err(ENOMEM, "pin");
+			die_err(ENOMEM, "pin");
 		ctx->pins = p;
 		p = &ctx->pins[ctx->npins++];
 		memset(p, 0, sizeof *p);
@@ -430,23 +430,23 @@ static void pin(struct pv_ctx *ctx, int fd, bool exists, bool created,
 		if (!exists)
 			return;
 		if (!S_ISDIR(st.st_mode))
-			pv_die("%s %s: not a plain directory", what, arg);
+			die("%s %s: not a plain directory", what, arg);
 		if (st.st_uid != ctx->uid)
-			pv_die("%s %s: not owned by you", what, arg);
+			die("%s %s: not owned by you", what, arg);
 		p->dev = st.st_dev;
 		p->ino = st.st_ino;
 		return;
 	}
 	if (ctx->pin_used >= ctx->npins)
-		pv_die("%s %s: layer directory was not checked", what, arg);
+		die("%s %s: layer directory was not checked", what, arg);
 	p = &ctx->pins[ctx->pin_used++];
 	if (!p->exists) {
 		if (!created)
-			pv_die("%s %s: appeared during the call", what, arg);
+			die("%s %s: appeared during the call", what, arg);
 		return;
 	}
 	if (!exists || p->dev != st.st_dev || p->ino != st.st_ino)
-		pv_die("%s %s: changed during the call", what, arg);
+		die("%s %s: changed during the call", what, arg);
 }
 
 /* Open DIRFD/NAME as an upper or work directory: created if CREATE and
@@ -462,7 +462,7 @@ static int open_layer_dir(struct pv_ctx *ctx, int dirfd, const char *name,
 		if (caller_mkdirat(dirfd, name, 0755) == 0)
 			created = true;
 		else if (errno != EEXIST)
-			pv_die_err(errno, "%s %s", what, shown);
+			die_err(errno, "%s %s", what, shown);
 	}
 	fd = caller_openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0,
 			   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV, 0);
@@ -472,11 +472,11 @@ static int open_layer_dir(struct pv_ctx *ctx, int dirfd, const char *name,
 			return -1;
 		}
 		if (errno == ELOOP || errno == ENOTDIR || errno == EXDEV)
-			pv_die("%s %s: not a plain directory", what, shown);
+			die("%s %s: not a plain directory", what, shown);
 		if (!ctx->root)
-			pv_die("%s %s: does not exist or is not readable by you",
-			       what, shown);
-		pv_die_err(errno, "%s %s", what, shown);
+			die("%s %s: does not exist or is not readable by you",
+			    what, shown);
+		die_err(errno, "%s %s", what, shown);
 	}
 	pin(ctx, fd, true, created, what, shown);
 	return fd;
@@ -502,7 +502,7 @@ static int open_user_layer(struct pv_ctx *ctx, const char *what, const char *p)
 	slash = strrchr(abs, '/');
 	base = slash + 1;
 	if (!*base || strcmp(base, "..") == 0 || strcmp(base, ".") == 0)
-		pv_die("%s %s: must end in a directory name", what, p);
+		die("%s %s: must end in a directory name", what, p);
 	*slash = '\0';
 	parent = ctx->oldroot >= 0 ?
 		 caller_openat(ctx->oldroot, slash == abs ? "/" : abs,
@@ -512,9 +512,9 @@ static int open_user_layer(struct pv_ctx *ctx, const char *what, const char *p)
 			       O_PATH | O_DIRECTORY, 0, RESOLVE_NO_MAGICLINKS, 0);
 	if (parent < 0) {
 		if (!ctx->root)
-			pv_die("%s %s: does not exist or is not readable by you",
-			       what, p);
-		pv_die_err(errno, "%s %s", what, p);
+			die("%s %s: does not exist or is not readable by you",
+			    what, p);
+		die_err(errno, "%s %s", what, p);
 	}
 	fd = open_layer_dir(ctx, parent, base, false, what, p);
 	xclose(parent);
@@ -529,7 +529,7 @@ static int open_scratch_dir(int dirfd, const char *name, const char *what,
 	int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
-		pv_die_err(errno, "%s %s: scratch %s", what, arg, name);
+		die_err(errno, "%s %s: scratch %s", what, arg, name);
 	return fd;
 }
 
@@ -623,8 +623,8 @@ static void mount_fuse_overlay(struct pv_ctx *ctx, const struct pv_op *op,
 		for (char *x = strtok_r(copy, ",", &save); x;
 		     x = strtok_r(NULL, ",", &save))
 			if (pv_overlay_option(x) != PV_OVOPT_ANYONE)
-				pv_die("%s %s: %s: only root may use it (it changes "
-				       "how the kernel trusts the layers)", what, dst, x);
+				die("%s %s: %s: only root may use it (it changes "
+				    "how the kernel trusts the layers)", what, dst, x);
 		free(copy);
 	}
 	m = pv_fuse_serve(ctx, op, what, dst, argv, keep, nkeep);
@@ -679,10 +679,10 @@ static void set_overlay_options(struct pv_ctx *ctx, int fsfd,
 		int r;
 
 		if (k == PV_OVOPT_UNKNOWN)
-			pv_die("%s %s: unknown overlay option '%s'", what, dst, o);
+			die("%s %s: unknown overlay option '%s'", what, dst, o);
 		if (k == PV_OVOPT_ROOT && !ctx->root)
-			pv_die("%s %s: %s: only root may use it (it changes how the "
-			       "kernel trusts the layers)", what, dst, o);
+			die("%s %s: %s: only root may use it (it changes how the "
+			    "kernel trusts the layers)", what, dst, o);
 		if (strcmp(o, "userxattr") == 0 && (!ctx->root ||
 						    pv_userns_active()))
 			continue;	/* set already */
@@ -722,7 +722,7 @@ static void mount_overlay(struct pv_ctx *ctx, const struct pv_op *op,
 	}
 	fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fsfd < 0)
-		pv_die_err(errno, "%s %s: fsopen overlay", what, dst);
+		die_err(errno, "%s %s: fsopen overlay", what, dst);
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lowers, 0) < 0)
 		fs_die(fsfd, errno, what, dst);
@@ -741,9 +741,9 @@ static void mount_overlay(struct pv_ctx *ctx, const struct pv_op *op,
 	set_overlay_options(ctx, fsfd, op, what, dst);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		if (errno == EINVAL && !ctx->root)
-			pv_die("%s %s: cannot overlay a directory with mounts below it "
-			       "in a user namespace (needs root, or overlay-pivot "
-			       "installed set-user-id root)", what, dst);
+			die("%s %s: cannot overlay a directory with mounts below it "
+			    "in a user namespace (needs root, or overlay-pivot "
+			    "installed set-user-id root)", what, dst);
 		fs_die(fsfd, errno, what, dst);
 	}
 	m = fsmount(fsfd, FSMOUNT_CLOEXEC, user_attr(ctx) | op_attr(op));
@@ -774,7 +774,7 @@ static int open_lower(struct pv_ctx *ctx, const char *what, const char *path)
 static int next_squash(struct pv_ctx *ctx, const char *what, const char *img)
 {
 	if (ctx->squash_used >= ctx->nsquash)
-		pv_die("%s %s: image was not prepared", what, img);
+		die("%s %s: image was not prepared", what, img);
 	return ctx->squash_fds[ctx->squash_used++];
 }
 
@@ -802,11 +802,11 @@ static void op_dev(struct pv_ctx *ctx, const char *dst)
 
 		t = openat(m, nodes[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (t < 0)
-			pv_die_err(errno, "--dev %s: creating %s", dst, nodes[i]);
+			die_err(errno, "--dev %s: creating %s", dst, nodes[i]);
 		xclose(t);
 		t = openat(m, nodes[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (t < 0)
-			pv_die_err(errno, "--dev %s: opening %s", dst, nodes[i]);
+			die_err(errno, "--dev %s: opening %s", dst, nodes[i]);
 		c = clone_tree(s, false, "--dev", src);
 		setattr(c, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false,
 			"--dev", src);
@@ -818,13 +818,13 @@ static void op_dev(struct pv_ctx *ctx, const char *dst)
 	}
 	for (size_t i = 0; links[i][0]; i++)
 		if (symlinkat(links[i][1], m, links[i][0]) < 0)
-			pv_die_err(errno, "--dev %s: symlink %s", dst, links[i][0]);
+			die_err(errno, "--dev %s: symlink %s", dst, links[i][0]);
 	if (mkdirat(m, "shm", 01777) < 0 || fchmodat(m, "shm", 01777, 0) < 0 ||
 	    mkdirat(m, "pts", 0755) < 0)
-		pv_die_err(errno, "--dev %s: mkdir", dst);
+		die_err(errno, "--dev %s: mkdir", dst);
 	p = openat(m, "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (p < 0)
-		pv_die_err(errno, "--dev %s: open pts", dst);
+		die_err(errno, "--dev %s: open pts", dst);
 	pts = new_fs("devpts", ptskv, 6, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
 		     "--dev", "devpts");
 	attach(pts, p, "--dev", "devpts");
@@ -847,8 +847,8 @@ static void op_generic(struct pv_ctx *ctx, const struct pv_op *op)
 	/* The root-only check lives here, where the mount is made, not only
 	 * in the parser. */
 	if (!ctx->root && !pv_fstype_unprivileged(op->fstype))
-		pv_die("-m %s: only root may mount this filesystem type",
-		       op->fstype);
+		die("-m %s: only root may mount this filesystem type",
+		    op->fstype);
 	if (!ctx->root)
 		flags |= MS_NOSUID | MS_NODEV;
 	if (src[0] == '/') {
@@ -862,7 +862,7 @@ static void op_generic(struct pv_ctx *ctx, const struct pv_op *op)
 	d = open_dst(ctx, "-m", op->dst, true, op->mkdir);
 	fdpath(d, dp);
 	if (mount(src, dp, op->fstype, flags, op->data) < 0)
-		pv_die_err(errno, "-m %s,%s,%s", op->fstype, op->src, op->dst);
+		die_err(errno, "-m %s,%s,%s", op->fstype, op->src, op->dst);
 	xclose(d);
 	xclose(s);
 }
@@ -996,7 +996,7 @@ static void apply(struct pv_ctx *ctx, const struct pv_op *op)
 	case PV_OP_DEV_BIND:
 		/* checked here, where the mount is made */
 		if (!ctx->root)
-			pv_die("--dev-bind: only root may use it");
+			die("--dev-bind: only root may use it");
 		do_bind(ctx, "--dev-bind", op->src, op->dst, 0, true,
 			PV_MKDIR_MAYBE);
 		break;
@@ -1045,10 +1045,10 @@ static void apply(struct pv_ctx *ctx, const struct pv_op *op)
 		/* only a mount point: a path inside a mount would make the
 		 * whole mount read-only */
 		if (statx(d, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0)
-			pv_die_err(errno, "--remount-ro %s", op->dst);
+			die_err(errno, "--remount-ro %s", op->dst);
 		if ((sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
 		    !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
-			pv_die("--remount-ro %s: not a mount point", op->dst);
+			die("--remount-ro %s: not a mount point", op->dst);
 		setattr(d, MOUNT_ATTR_RDONLY, false, "--remount-ro", op->dst);
 		xclose(d);
 		break;
@@ -1086,7 +1086,7 @@ void pv_build(struct pv_ctx *ctx, const struct pv_config *cfg)
 	int nr = open(STAGE_NEW, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (nr < 0)
-		pv_die_err(errno, "open " STAGE_NEW);
+		die_err(errno, "open " STAGE_NEW);
 	if (cfg->root) {
 		int s = pv_open_host(ctx, "--root", cfg->root, O_DIRECTORY, true);
 		int m = clone_tree(s, true, "--root", cfg->root);
@@ -1119,9 +1119,9 @@ void pv_enter(struct pv_ctx *ctx)
 	int nr = open(STAGE_NEW, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (nr < 0)
-		pv_die_err(errno, "open " STAGE_NEW);
+		die_err(errno, "open " STAGE_NEW);
 	if (fchdir(nr) < 0)
-		pv_die_err(errno, "chdir " STAGE_NEW);
+		die_err(errno, "chdir " STAGE_NEW);
 	xclose(nr);
 	xclose(ctx->newroot);
 	xclose(ctx->oldroot);
@@ -1131,13 +1131,13 @@ void pv_enter(struct pv_ctx *ctx)
 	ctx->newroot = ctx->oldroot = ctx->scratch = -1;
 	ctx->nsquash = 0;
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		pv_die_err(errno, "pivot_root");
+		die_err(errno, "pivot_root");
 	/* the staging paths are gone: nothing for a hook to release */
-	pv_die_hook = NULL;
+	die_hook = NULL;
 	/* the old root is now stacked on top of the new one: detach it, and
 	 * the host with it */
 	if (umount2(".", MNT_DETACH) < 0)
-		pv_die_err(errno, "detaching the old root");
+		die_err(errno, "detaching the old root");
 	if (chdir("/") < 0)
-		pv_die_err(errno, "chdir /");
+		die_err(errno, "chdir /");
 }

@@ -84,7 +84,7 @@ static struct mnt *read_mounts(size_t *count)
 	size_t cap = 0;
 
 	if (!f)
-		pv_die_err(errno, "reading /proc/self/mountinfo");
+		die_err(errno, "reading /proc/self/mountinfo");
 	while (getline(&line, &cap, f) > 0) {
 		char *save = NULL, *field[5], *sep, *fstype;
 		int k = 0;
@@ -116,7 +116,7 @@ static struct mnt *read_mounts(size_t *count)
 			struct mnt *nv = realloc(v, (n + 1) * sizeof *v);
 
 			if (!nv)
-				pv_die_err(ENOMEM, "mountinfo");
+				die_err(ENOMEM, "mountinfo");
 			v = nv;
 			n++;
 			v[i].path = pv_xstrdup(field[4]);
@@ -126,7 +126,7 @@ static struct mnt *read_mounts(size_t *count)
 		v[i].fstype = pv_xstrdup(fstype);
 	}
 	if (ferror(f))
-		pv_die_err(errno, "reading /proc/self/mountinfo");
+		die_err(errno, "reading /proc/self/mountinfo");
 	fclose(f);
 	free(line);
 	*count = n;
@@ -160,7 +160,7 @@ static void add_op(struct pv_config *cfg, enum pv_op_type type, const char *src,
 	struct pv_op *ops = realloc(cfg->ops, (cfg->nops + 1) * sizeof *ops);
 
 	if (!ops)
-		pv_die_err(ENOMEM, "ovroot");
+		die_err(ENOMEM, "ovroot");
 	cfg->ops = ops;
 	memset(&ops[cfg->nops], 0, sizeof *ops);
 	ops[cfg->nops].type = type;
@@ -174,7 +174,7 @@ static void add_op(struct pv_config *cfg, enum pv_op_type type, const char *src,
 static void mkdir_caller(const char *path)
 {
 	if (caller_mkdir(path, 0755) < 0 && errno != EEXIST)
-		pv_die_err(errno, "mkdir %s", path);
+		die_err(errno, "mkdir %s", path);
 }
 
 /* Absolute, symlink-free form of P, resolved as the caller. */
@@ -185,8 +185,8 @@ static char *real_as_caller(const struct pv_privs *pr, const char *what,
 
 	if (!r) {
 		if (!pr->root)
-			pv_die("%s %s: does not exist or is not readable by you", what, p);
-		pv_die_err(errno, "%s %s", what, p);
+			die("%s %s: does not exist or is not readable by you", what, p);
+		die_err(errno, "%s %s", what, p);
 	}
 	return r;
 }
@@ -206,17 +206,17 @@ static char *overlaydir(const struct pv_privs *pr, const char *p)
 	}
 	if (fd < 0) {
 		if (errno == ENOTDIR)
-			pv_die("OVERLAYDIR %s: not a directory", p);
+			die("OVERLAYDIR %s: not a directory", p);
 		if (!pr->root)
-			pv_die("OVERLAYDIR %s: does not exist or is not readable by you",
-			       p);
-		pv_die_err(errno, "OVERLAYDIR %s", p);
+			die("OVERLAYDIR %s: does not exist or is not readable by you",
+			    p);
+		die_err(errno, "OVERLAYDIR %s", p);
 	}
 	if (fstat(fd, &st) < 0)
-		pv_die_err(errno, "OVERLAYDIR %s", p);
+		die_err(errno, "OVERLAYDIR %s", p);
 	close(fd);
 	if (!pr->root && st.st_uid != pr->uid)
-		pv_die("OVERLAYDIR %s: not owned by you", p);
+		die("OVERLAYDIR %s: not owned by you", p);
 	return real_as_caller(pr, "OVERLAYDIR", p);
 }
 

@@ -68,7 +68,7 @@ static void drop_unsecure_env(void)
 
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		if (unsetenv(vars[i]) < 0)
-			_exit(PV_EXIT_FAIL);
+			_exit(EXIT_FAIL);
 }
 
 void pv_privs_init(struct pv_privs *p)
@@ -80,7 +80,7 @@ void pv_privs_init(struct pv_privs *p)
 	p->mapper = -1;
 	p->mapper_fd = -1;
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
-		pv_die_err(errno, "getresuid");
+		die_err(errno, "getresuid");
 	p->uid = ru;
 	p->gid = rg;
 	p->root = (ru == 0 && eu == 0);
@@ -93,7 +93,7 @@ void pv_privs_init(struct pv_privs *p)
 	}
 	/* Nobody may ptrace or core-dump us while we hold privilege. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		pv_die_err(errno, "prctl(PR_SET_DUMPABLE)");
+		die_err(errno, "prctl(PR_SET_DUMPABLE)");
 	/* fds 0-2 must be open, or a file we open could become stderr. */
 	for (int fd = 0; fd < 3; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0)
@@ -101,12 +101,12 @@ void pv_privs_init(struct pv_privs *p)
 		int n = open("/dev/null", O_RDWR);
 
 		if (n < 0)
-			_exit(PV_EXIT_FAIL);
+			_exit(EXIT_FAIL);
 		if (n != fd)
-			_exit(PV_EXIT_FAIL);
+			_exit(EXIT_FAIL);
 	}
 	if (eu != 0)
-		pv_die("installed set-user-id but not owned by root");
+		die("installed set-user-id but not owned by root");
 	caller_init(ru, rg, true);
 }
 
@@ -121,10 +121,10 @@ void pv_privs_fork_mapper(struct pv_privs *p)
 	pid_t parent = getpid(), h;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		pv_die_err(errno, "pipe");
+		die_err(errno, "pipe");
 	h = fork();
 	if (h < 0)
-		pv_die_err(errno, "fork");
+		die_err(errno, "fork");
 	if (h == 0) {
 		char c, path[64], map[64];
 		ssize_t n;
@@ -163,15 +163,15 @@ static void write_own_maps(const struct pv_privs *p)
 
 	r = write_at("/proc/self/setgroups", "deny");
 	if (r < 0)
-		pv_die_err(-r, "writing /proc/self/setgroups");
+		die_err(-r, "writing /proc/self/setgroups");
 	snprintf(map, sizeof map, "%u %u 1\n", (unsigned)p->uid, (unsigned)p->uid);
 	r = write_at("/proc/self/uid_map", map);
 	if (r < 0)
-		pv_die_err(-r, "writing /proc/self/uid_map");
+		die_err(-r, "writing /proc/self/uid_map");
 	snprintf(map, sizeof map, "%u %u 1\n", (unsigned)p->gid, (unsigned)p->gid);
 	r = write_at("/proc/self/gid_map", map);
 	if (r < 0)
-		pv_die_err(-r, "writing /proc/self/gid_map");
+		die_err(-r, "writing /proc/self/gid_map");
 }
 
 void pv_privs_enter_userns(struct pv_privs *p, bool with_mntns)
@@ -187,38 +187,38 @@ void pv_privs_enter_userns(struct pv_privs *p, bool with_mntns)
 		 * unshare below (needed where unprivileged user namespaces
 		 * are forbidden). */
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-			pv_die_err(errno, "prctl(PR_SET_KEEPCAPS)");
+			die_err(errno, "prctl(PR_SET_KEEPCAPS)");
 		if (setresgid(p->gid, p->gid, p->gid) < 0)
-			pv_die_err(errno, "setresgid");
+			die_err(errno, "setresgid");
 		if (setresuid(p->uid, p->uid, p->uid) < 0)
-			pv_die_err(errno, "setresuid");
+			die_err(errno, "setresuid");
 		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-			pv_die_err(errno, "prctl(PR_SET_KEEPCAPS)");
+			die_err(errno, "prctl(PR_SET_KEEPCAPS)");
 		if (getresuid(&ru, &eu, &su) < 0 || ru != p->uid ||
 		    eu != p->uid || su != p->uid)
-			pv_die("could not become the caller");
+			die("could not become the caller");
 		if (capset2(1u << CAP_SYS_ADMIN, 1u << CAP_SYS_ADMIN, 0) < 0)
-			pv_die_err(errno, "capset");
+			die_err(errno, "capset");
 	}
 	if (unshare(flags) < 0)
-		pv_die_err(errno, "creating a user namespace");
+		die_err(errno, "creating a user namespace");
 	if (p->setuid) {
 		char c = 'x';
 		int st;
 		pid_t w;
 
 		if (pv_write_all(p->mapper_fd, &c, 1) < 0)
-			pv_die("the id-map helper is gone");
+			die("the id-map helper is gone");
 		close(p->mapper_fd);
 		p->mapper_fd = -1;
 		do
 			w = waitpid(p->mapper, &st, 0);
 		while (w < 0 && errno == EINTR);
 		if (w < 0)
-			pv_die_err(errno, "waiting for the id-map helper");
+			die_err(errno, "waiting for the id-map helper");
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			pv_die("writing the user namespace's id maps failed (step %d)",
-			       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+			die("writing the user namespace's id maps failed (step %d)",
+			    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		p->mapper = -1;
 	} else {
 		write_own_maps(p);
@@ -251,43 +251,43 @@ void pv_privs_drop(const struct pv_privs *p)
 		  SECBIT_KEEP_CAPS_LOCKED |
 		  SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
 		  0, 0, 0) < 0)
-		pv_die_err(errno, "prctl(PR_SET_SECUREBITS)");
+		die_err(errno, "prctl(PR_SET_SECUREBITS)");
 	for (int c = 0; c <= last; c++)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
-			pv_die_err(errno, "dropping capability %d from the bounding set", c);
+			die_err(errno, "dropping capability %d from the bounding set", c);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		pv_die_err(errno, "clearing ambient capabilities");
+		die_err(errno, "clearing ambient capabilities");
 	if (setresgid(p->gid, p->gid, p->gid) < 0)
-		pv_die_err(errno, "setresgid");
+		die_err(errno, "setresgid");
 	if (setresuid(p->uid, p->uid, p->uid) < 0)
-		pv_die_err(errno, "setresuid");
+		die_err(errno, "setresuid");
 	if (capset2(0, 0, 0) < 0)
-		pv_die_err(errno, "capset");
+		die_err(errno, "capset");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		pv_die_err(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+		die_err(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 
 	/* Verify, do not trust. */
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
-		pv_die_err(errno, "getresuid");
+		die_err(errno, "getresuid");
 	if (ru != p->uid || eu != p->uid || su != p->uid ||
 	    rg != p->gid || eg != p->gid || sg != p->gid)
-		pv_die("privileges not dropped: ids");
+		die("privileges not dropped: ids");
 	if ((uid_t)setfsuid((uid_t)-1) != p->uid ||
 	    (gid_t)setfsgid((gid_t)-1) != p->gid)
-		pv_die("privileges not dropped: file-system ids");
+		die("privileges not dropped: file-system ids");
 	if (capget_all(d) < 0)
-		pv_die_err(errno, "capget");
+		die_err(errno, "capget");
 	for (int i = 0; i < 2; i++)
 		if (d[i].effective || d[i].permitted || d[i].inheritable)
-			pv_die("privileges not dropped: capabilities");
+			die("privileges not dropped: capabilities");
 	for (int c = 0; c <= last; c++)
 		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 0)
-			pv_die("privileges not dropped: bounding set");
+			die("privileges not dropped: bounding set");
 	for (int c = 0; c <= last; c++)
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) > 0)
-			pv_die("privileges not dropped: ambient set");
+			die("privileges not dropped: ambient set");
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
-		pv_die("privileges not dropped: no_new_privs");
+		die("privileges not dropped: no_new_privs");
 	if (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0)
-		pv_die("privileges not dropped: could become root again");
+		die("privileges not dropped: could become root again");
 }

@@ -43,7 +43,7 @@ void pv_block_signals(void)
 	for (size_t i = 0; i < NFWD; i++)
 		sigaddset(&s, fwd_signals[i]);
 	if (sigprocmask(SIG_BLOCK, &s, &saved_mask) < 0)
-		pv_die_err(errno, "sigprocmask");
+		die_err(errno, "sigprocmask");
 }
 
 void pv_restore_signals(void)
@@ -55,7 +55,7 @@ void pv_restore_signals(void)
 	for (size_t i = 0; i < NFWD; i++)
 		(void)sigaction(fwd_signals[i], &sa, NULL);
 	if (sigprocmask(SIG_SETMASK, &saved_mask, NULL) < 0)
-		pv_die_err(errno, "sigprocmask");
+		die_err(errno, "sigprocmask");
 }
 
 static void install_forwarders(pid_t target)
@@ -69,9 +69,9 @@ static void install_forwarders(pid_t target)
 	sigfillset(&sa.sa_mask);
 	for (size_t i = 0; i < NFWD; i++)
 		if (sigaction(fwd_signals[i], &sa, NULL) < 0)
-			pv_die_err(errno, "sigaction");
+			die_err(errno, "sigaction");
 	if (sigprocmask(SIG_SETMASK, &saved_mask, NULL) < 0)
-		pv_die_err(errno, "sigprocmask");
+		die_err(errno, "sigprocmask");
 }
 
 static int status_of(int st)
@@ -80,7 +80,7 @@ static int status_of(int st)
 		return WEXITSTATUS(st);
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
-	return PV_EXIT_FAIL;
+	return EXIT_FAIL;
 }
 
 int pv_wait_child(pid_t child)
@@ -94,7 +94,7 @@ int pv_wait_child(pid_t child)
 		if (w == child)
 			break;
 		if (w < 0 && errno != EINTR)
-			pv_die_err(errno, "waitpid");
+			die_err(errno, "waitpid");
 	}
 	return status_of(st);
 }
@@ -170,7 +170,7 @@ void pv_exec(char *const argv[])
 	exec_search(argv);
 	int e = errno;
 
-	fprintf(stderr, "%s: exec %s: %s\n", pv_prog, argv[0], strerror(e));
+	fprintf(stderr, "%s: exec %s: %s\n", msg_prog, argv[0], strerror(e));
 	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
 }
 
@@ -208,18 +208,18 @@ void pv_run_as_init(char *const argv[])
 	static char stack[64 * 1024] __attribute__((aligned(16)));
 	struct spawn_arg a = { argv, 0 };
 	pid_t cmd;
-	int st, status = PV_EXIT_FAIL;
+	int st, status = EXIT_FAIL;
 
 	pv_block_signals();
 	cmd = clone(spawn_child, stack + sizeof stack,
 		    CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
 	if (cmd < 0)
-		pv_die_err(errno, "fork");
+		die_err(errno, "fork");
 	if (a.err) {
 		int e = a.err;
 
 		(void)waitpid(cmd, &st, 0);
-		fprintf(stderr, "%s: exec %s: %s\n", pv_prog, argv[0], strerror(e));
+		fprintf(stderr, "%s: exec %s: %s\n", msg_prog, argv[0], strerror(e));
 		_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
 	}
 	install_forwarders(cmd);
@@ -237,7 +237,7 @@ void pv_run_as_init(char *const argv[])
 				continue;
 			if (errno == ECHILD)
 				break;
-			pv_die_err(errno, "wait");
+			die_err(errno, "wait");
 		}
 	}
 	_exit(status);
@@ -249,13 +249,13 @@ void pv_loopback_up(void)
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (s < 0)
-		pv_die_err(errno, "socket");
+		die_err(errno, "socket");
 	memset(&ifr, 0, sizeof ifr);
 	strcpy(ifr.ifr_name, "lo");
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		pv_die_err(errno, "lo: SIOCGIFFLAGS");
+		die_err(errno, "lo: SIOCGIFFLAGS");
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		pv_die_err(errno, "lo: bringing it up");
+		die_err(errno, "lo: bringing it up");
 	close(s);
 }

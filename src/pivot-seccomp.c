@@ -214,7 +214,7 @@ static void emit(struct prog *p, uint16_t code, uint8_t jt, uint8_t jf,
 		 uint32_t k)
 {
 	if (p->n >= MAX_INSNS)
-		pv_die("--harden: the seccomp filter is too long");
+		die("--harden: the seccomp filter is too long");
 	p->f[p->n++] = (struct sock_filter)BPF_JUMP(code, k, jt, jf);
 }
 
@@ -278,5 +278,5 @@ void pv_harden_seccomp(void)
 	 * su, sudo and ping inside keep their set-user-id bits; the filter
 	 * is inherited by every child and kept across execve. */
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
-		pv_die_err(errno, "--harden: installing the seccomp filter");
+		die_err(errno, "--harden: installing the seccomp filter");
 }

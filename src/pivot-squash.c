@@ -48,8 +48,8 @@ static int open_as_caller(struct pv_ctx *ctx, const char *what,
 	else if (ctx->cwd)
 		abs = pv_xasprintf("%s/%s", ctx->cwd, img);
 	else
-		pv_die("%s %s: relative path but the working directory is unknown",
-		       what, img);
+		die("%s %s: relative path but the working directory is unknown",
+		    what, img);
 	fd = caller_openat(ctx->oldroot, abs,
 			   flags | O_RDONLY | O_NOCTTY | O_NONBLOCK, 0,
 			   RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, check);
@@ -57,9 +57,9 @@ static int open_as_caller(struct pv_ctx *ctx, const char *what,
 	free(abs);
 	if (fd < 0) {
 		if (!ctx->root)
-			pv_die("%s %s: does not exist or is not readable by you",
-			       what, img);
-		pv_die_err(err, "%s %s", what, img);
+			die("%s %s: does not exist or is not readable by you",
+			    what, img);
+		die_err(err, "%s %s", what, img);
 	}
 	return fd;
 }
@@ -75,13 +75,13 @@ static int open_image(struct pv_ctx *ctx, const char *what, const char *img)
 	int fd = open_as_caller(ctx, what, img, 0, 0);
 
 	if (fstat(fd, &st) < 0)
-		pv_die_err(errno, "%s %s", what, img);
+		die_err(errno, "%s %s", what, img);
 	if (!S_ISREG(st.st_mode) && !(ctx->root && S_ISBLK(st.st_mode)))
-		pv_die("%s %s: not a regular file%s", what, img,
-		       ctx->root ? " or a block device" : "");
+		die("%s %s: not a regular file%s", what, img,
+		    ctx->root ? " or a block device" : "");
 	if (pread(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf ||
 	    memcmp(buf, magic, sizeof magic) != 0)
-		pv_die("%s %s: not a squashfs image", what, img);
+		die("%s %s: not a squashfs image", what, img);
 	return fd;
 }
 
@@ -93,20 +93,20 @@ static int attach_loop(int img, const char *what, const char *name)
 	int ctl = open("/oldroot/dev/loop-control", O_RDWR | O_CLOEXEC);
 
 	if (ctl < 0)
-		pv_die_err(errno, "%s %s: /dev/loop-control", what, name);
+		die_err(errno, "%s %s: /dev/loop-control", what, name);
 	for (int tries = 0; tries < 64; tries++) {
 		struct loop_config cfg;
 		char dev[64];
 		int n = ioctl(ctl, LOOP_CTL_GET_FREE), lfd;
 
 		if (n < 0)
-			pv_die_err(errno, "%s %s: no free loop device", what, name);
+			die_err(errno, "%s %s: no free loop device", what, name);
 		snprintf(dev, sizeof dev, "/oldroot/dev/loop%d", n);
 		lfd = open(dev, O_RDONLY | O_CLOEXEC);
 		if (lfd < 0) {
 			if (errno == ENOENT || errno == ENXIO)
 				continue;
-			pv_die_err(errno, "%s %s: %s", what, name, dev + 8);
+			die_err(errno, "%s %s: %s", what, name, dev + 8);
 		}
 		memset(&cfg, 0, sizeof cfg);
 		cfg.fd = (unsigned)img;
@@ -119,11 +119,11 @@ static int attach_loop(int img, const char *what, const char *name)
 			int e = errno;
 
 			close(lfd);
-			pv_die_err(e, "%s %s: attaching %s", what, name, dev + 8);
+			die_err(e, "%s %s: attaching %s", what, name, dev + 8);
 		}
 		close(lfd);	/* raced with another user: try the next one */
 	}
-	pv_die("%s %s: no free loop device after 64 tries", what, name);
+	die("%s %s: no free loop device after 64 tries", what, name);
 }
 
 static unsigned mounted;
@@ -162,7 +162,7 @@ void pv_squash_mount(struct pv_ctx *ctx, const struct pv_config *cfg,
 			continue;
 		img = open_image(ctx, what, op->src);
 		if (fstat(img, &st) < 0)
-			pv_die_err(errno, "%s %s", what, op->src);
+			die_err(errno, "%s %s", what, op->src);
 		/* a block device is mounted as it is (machroot's form) */
 		if (S_ISBLK(st.st_mode)) {
 			lfd = img;
@@ -189,17 +189,17 @@ void pv_squash_mount(struct pv_ctx *ctx, const struct pv_config *cfg,
 		 * it detaches it (autoclear) before any message */
 		close(lfd);
 		if (err)
-			pv_die_err(err, "%s %s: mounting the image", what, op->src);
+			die_err(err, "%s %s: mounting the image", what, op->src);
 		snprintf(dir, sizeof dir, "/sq/%u", n++);
-		pv_die_hook = release_images;
+		die_hook = release_images;
 		if (mkdir(dir, 0755) < 0)
-			pv_die_err(errno, "%s %s: mkdir %s", what, op->src, dir);
+			die_err(errno, "%s %s: mkdir %s", what, op->src, dir);
 		d = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (d < 0)
-			pv_die_err(errno, "%s %s: open %s", what, op->src, dir);
+			die_err(errno, "%s %s: open %s", what, op->src, dir);
 		if (move_mount(m, "", d, "", MOVE_MOUNT_F_EMPTY_PATH |
 			       MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			pv_die_err(errno, "%s %s: attaching", what, op->src);
+			die_err(errno, "%s %s: attaching", what, op->src);
 		mounted = n;
 		close(d);
 		close(m);
@@ -222,7 +222,7 @@ void pv_squash_open(struct pv_ctx *ctx, const struct pv_config *cfg)
 		snprintf(dir, sizeof dir, "/sq/%zu", i);
 		fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
-			pv_die_err(errno, "open %s", dir);
+			die_err(errno, "open %s", dir);
 		ctx->squash_fds[ctx->nsquash++] = fd;
 	}
 }

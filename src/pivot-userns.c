@@ -65,7 +65,7 @@ static struct ent *add(const char *what, const char *path, bool layer,
 	}
 	e = realloc(U.e, (U.n + 1) * sizeof *e);
 	if (!e)
-		pv_die_err(ENOMEM, "--userns");
+		die_err(ENOMEM, "--userns");
 	U.e = e;
 	e = &U.e[U.n++];
 	memset(e, 0, sizeof *e);
@@ -90,8 +90,8 @@ static char *absolute(const struct pv_ctx *ctx, const char *what,
 	else if (ctx->cwd)
 		a = pv_xasprintf("%s/%s", ctx->cwd, path);
 	else
-		pv_die("%s %s: relative path but the working directory is unknown",
-		       what, path);
+		die("%s %s: relative path but the working directory is unknown",
+		    what, path);
 	for (n = strlen(a); n > 1 && a[n - 1] == '/'; n--)
 		a[n - 1] = '\0';
 	return a;
@@ -107,17 +107,17 @@ static int slot_point(unsigned slot, mode_t mode, const char *what,
 	snprintf(p, sizeof p, USERNS_DIR "/%u", slot);
 	if (S_ISDIR(mode)) {
 		if (mkdir(p, 0755) < 0)
-			pv_die_err(errno, "%s %s: mkdir %s", what, path, p);
+			die_err(errno, "%s %s: mkdir %s", what, path, p);
 	} else {
 		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			  0600);
 		if (fd < 0)
-			pv_die_err(errno, "%s %s: creating %s", what, path, p);
+			die_err(errno, "%s %s: creating %s", what, path, p);
 		close(fd);
 	}
 	fd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		pv_die_err(errno, "%s %s: open %s", what, path, p);
+		die_err(errno, "%s %s: open %s", what, path, p);
 	return fd;
 }
 
@@ -133,11 +133,11 @@ static unsigned clone_idmapped(struct pv_ctx *ctx, const char *what,
 
 	src = pv_open_host(ctx, what, path, 0, false);
 	if (fstat(src, &st) < 0)
-		pv_die_err(errno, "%s %s", what, path);
+		die_err(errno, "%s %s", what, path);
 	m = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
 		      AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0));
 	if (m < 0)
-		pv_die_err(errno, "%s %s: cloning the mount", what, path);
+		die_err(errno, "%s %s: cloning the mount", what, path);
 	memset(&a, 0, sizeof a);
 	a.attr_set = MOUNT_ATTR_IDMAP;
 	a.userns_fd = (unsigned)U.fd;
@@ -147,11 +147,11 @@ static unsigned clone_idmapped(struct pv_ctx *ctx, const char *what,
 
 		if (!optional) {
 			if (err == EINVAL || err == EPERM || err == EOPNOTSUPP)
-				pv_die("%s %s: its file system (or one mounted "
-				       "below it) cannot be idmapped into the user "
-				       "namespace (%s); USERNS=no runs it",
-				       what, path, strerror(err));
-			pv_die_err(err, "%s %s: idmapping the mount", what, path);
+				die("%s %s: its file system (or one mounted "
+				    "below it) cannot be idmapped into the user "
+				    "namespace (%s); USERNS=no runs it",
+				    what, path, strerror(err));
+			die_err(err, "%s %s: idmapping the mount", what, path);
 		}
 		/* a device node: the host's owners show as nobody, and its
 		 * mode decides who opens it */
@@ -161,13 +161,13 @@ static unsigned clone_idmapped(struct pv_ctx *ctx, const char *what,
 		a.attr_set = MOUNT_ATTR_RDONLY;
 		if (mount_setattr(m, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0),
 				  &a, sizeof a) < 0)
-			pv_die_err(errno, "%s %s: making the clone read-only",
-				   what, path);
+			die_err(errno, "%s %s: making the clone read-only",
+				what, path);
 	}
 	d = slot_point(slot, st.st_mode, what, path);
 	if (move_mount(m, "", d, "", MOVE_MOUNT_F_EMPTY_PATH |
 		       MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		pv_die_err(errno, "%s %s: attaching the idmapped clone", what, path);
+		die_err(errno, "%s %s: attaching the idmapped clone", what, path);
 	close(d);
 	close(m);
 	close(src);
@@ -183,15 +183,15 @@ static int open_slot(unsigned slot, const char *rel, int flags,
 	snprintf(p, sizeof p, USERNS_DIR "/%u", slot);
 	s = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC | (rel ? O_DIRECTORY : flags));
 	if (s < 0)
-		pv_die_err(errno, "%s %s: open %s", what, path, p);
+		die_err(errno, "%s %s: open %s", what, path, p);
 	if (!rel || !*rel)
 		return s;
 	fd = pv_openat2(s, rel, O_PATH | O_DIRECTORY | O_NOFOLLOW,
 			RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
 	if (fd < 0) {
 		if (errno == ELOOP || errno == ENOTDIR || errno == EXDEV)
-			pv_die("%s %s: not a plain directory", what, path);
-		pv_die_err(errno, "%s %s", what, path);
+			die("%s %s: not a plain directory", what, path);
+		die_err(errno, "%s %s", what, path);
 	}
 	close(s);
 	return fd;
@@ -241,11 +241,11 @@ static void prepare_layers(struct pv_ctx *ctx, const char *upper,
 		char p[32];
 
 		if (fstat(h, &hs) < 0)
-			pv_die_err(errno, "%s %s", e->what, e->path);
+			die_err(errno, "%s %s", e->what, e->path);
 		snprintf(p, sizeof p, USERNS_DIR "/%u", slot);
 		s = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (s < 0)
-			pv_die_err(errno, "%s %s: open %s", e->what, e->path, p);
+			die_err(errno, "%s %s: open %s", e->what, e->path, p);
 		c = pv_openat2(s, *e->rel ? e->rel : ".",
 			       O_PATH | O_DIRECTORY | O_NOFOLLOW,
 			       RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
@@ -253,8 +253,8 @@ static void prepare_layers(struct pv_ctx *ctx, const char *upper,
 		close(s);
 		if (c < 0 || fstat(c, &cs) < 0 ||
 		    hs.st_dev != cs.st_dev || hs.st_ino != cs.st_ino)
-			pv_die("%s %s: upper and work directories must be on one "
-			       "mount, below %s", e->what, e->path, anc);
+			die("%s %s: upper and work directories must be on one "
+			    "mount, below %s", e->what, e->path, anc);
 		close(h);
 		close(c);
 	}
@@ -267,7 +267,7 @@ out:
 void pv_userns_prepare(struct pv_ctx *ctx, const struct pv_config *cfg)
 {
 	if (mkdir(USERNS_DIR, 0711) < 0)
-		pv_die_err(errno, "--userns: mkdir " USERNS_DIR);
+		die_err(errno, "--userns: mkdir " USERNS_DIR);
 	U.fd = pv_open_host(ctx, "--userns", cfg->userns, 0, false);
 	{
 		/* an O_PATH fd cannot be given to setns: reopen it */
@@ -277,7 +277,7 @@ void pv_userns_prepare(struct pv_ctx *ctx, const struct pv_config *cfg)
 		snprintf(p, sizeof p, "/oldroot/proc/self/fd/%d", U.fd);
 		fd = open(p, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			pv_die_err(errno, "--userns %s", cfg->userns);
+			die_err(errno, "--userns %s", cfg->userns);
 		close(U.fd);
 		U.fd = fd;
 	}
@@ -305,9 +305,9 @@ void pv_userns_prepare(struct pv_ctx *ctx, const struct pv_config *cfg)
 			break;
 		case PV_OP_SQUASH:
 		case PV_OP_SQUASH_OVERLAY:
-			pv_die("%s %s: not with --userns (mount the image and give "
-			       "its directory)", op->type == PV_OP_SQUASH ?
-			       "--squash" : "--squash-overlay", op->src);
+			die("%s %s: not with --userns (mount the image and give "
+			    "its directory)", op->type == PV_OP_SQUASH ?
+			    "--squash" : "--squash-overlay", op->src);
 		case PV_OP_MOUNT:
 			if (strcmp(op->fstype, "bind") == 0 ||
 			    strcmp(op->fstype, "rbind") == 0)
@@ -348,21 +348,21 @@ void pv_userns_enter(void)
 	gid_t rg, eg, sg;
 
 	if (setns(U.fd, CLONE_NEWUSER) < 0)
-		pv_die_err(errno, "--userns: joining the user namespace");
+		die_err(errno, "--userns: joining the user namespace");
 	close(U.fd);
 	U.fd = -1;
 	if (setgroups(0, NULL) < 0)
-		pv_die_err(errno, "--userns: setgroups");
+		die_err(errno, "--userns: setgroups");
 	if (setresgid(0, 0, 0) < 0)
-		pv_die_err(errno, "--userns: setresgid 0 (is gid 0 mapped?)");
+		die_err(errno, "--userns: setresgid 0 (is gid 0 mapped?)");
 	if (setresuid(0, 0, 0) < 0)
-		pv_die_err(errno, "--userns: setresuid 0 (is uid 0 mapped?)");
+		die_err(errno, "--userns: setresuid 0 (is uid 0 mapped?)");
 	if (getresuid(&r, &e, &s) < 0 || getresgid(&rg, &eg, &sg) < 0)
-		pv_die_err(errno, "--userns: getresuid");
+		die_err(errno, "--userns: getresuid");
 	if (r || e || s || rg || eg || sg)
-		pv_die("--userns: not root of the user namespace");
+		die("--userns: not root of the user namespace");
 	if (unshare(CLONE_NEWNS) < 0)
-		pv_die_err(errno, "--userns: creating a mount namespace");
+		die_err(errno, "--userns: creating a mount namespace");
 }
 
 int pv_userns_source(const char *what, const char *path, int flags)
@@ -385,6 +385,6 @@ int pv_userns_layer(const char *what, const char *path)
 		return -1;
 	e = find(path, true);
 	if (!e)
-		pv_die("%s %s: layer directory was not prepared", what, path);
+		die("%s %s: layer directory was not prepared", what, path);
 	return open_slot(e->slot, e->rel, 0, what, path);
 }

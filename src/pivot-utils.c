@@ -1,4 +1,4 @@
-/* pivot-utils: error reporting and small helpers for overlay-pivot. */
+/* pivot-utils: small helpers for overlay-pivot (memory, writes, fds). */
 #include "pivot-utils.h"
 
 #include <dirent.h>
@@ -11,73 +11,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-const char *pv_prog = "overlay-pivot";
-void (*pv_die_hook)(void);
-
-static void run_die_hook(void)
-{
-	void (*h)(void) = pv_die_hook;
-
-	pv_die_hook = NULL;
-	if (h)
-		h();
-}
-
-static void vmsg(int err, const char *fmt, va_list ap)
-{
-	char buf[1024];
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-
-	if (n < 0)
-		buf[0] = '\0';
-	/* Keep it one line: the message may quote a caller's path. */
-	for (char *p = buf; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = '?';
-	if (err)
-		fprintf(stderr, "%s: %s: %s\n", pv_prog, buf, strerror(err));
-	else
-		fprintf(stderr, "%s: %s\n", pv_prog, buf);
-	fflush(stderr);
-}
-
-void pv_die(const char *fmt, ...)
-{
-	va_list ap;
-
-	run_die_hook();
-	va_start(ap, fmt);
-	vmsg(0, fmt, ap);
-	va_end(ap);
-	_exit(PV_EXIT_FAIL);
-}
-
-void pv_die_err(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	run_die_hook();
-	va_start(ap, fmt);
-	vmsg(err, fmt, ap);
-	va_end(ap);
-	_exit(PV_EXIT_FAIL);
-}
-
-void pv_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(0, fmt, ap);
-	va_end(ap);
-}
-
 void *pv_xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		pv_die_err(ENOMEM, "malloc");
+		die_err(ENOMEM, "malloc");
 	return p;
 }
 
@@ -86,7 +25,7 @@ void *pv_xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		pv_die_err(ENOMEM, "calloc");
+		die_err(ENOMEM, "calloc");
 	return p;
 }
 
@@ -95,7 +34,7 @@ char *pv_xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		pv_die_err(ENOMEM, "strdup");
+		die_err(ENOMEM, "strdup");
 	return p;
 }
 
@@ -109,7 +48,7 @@ char *pv_xasprintf(const char *fmt, ...)
 	n = vasprintf(&p, fmt, ap);
 	va_end(ap);
 	if (n < 0 || !p)
-		pv_die_err(ENOMEM, "asprintf");
+		die_err(ENOMEM, "asprintf");
 	return p;
 }
 

@@ -49,7 +49,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,26 +64,13 @@
 #define NS_GET_PARENT _IO(0xb7, 0x2)
 #endif
 
-const char *prog = "overlay-share";
+const char *msg_prog = "overlay-share";
 
-__attribute__((format(printf, 1, 2)))
-static void warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: warning: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
+__attribute__((noreturn))
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: share-into [--ro] PID HOSTDIR SUBHOSTDIR\n"
-		"       share-into --unshare PID SUBHOSTDIR\n");
-	exit(2);
+	die_usage("usage: share-into [--ro] PID HOSTDIR SUBHOSTDIR, "
+		  "or share-into --unshare PID SUBHOSTDIR");
 }
 
 static void no_mount_api(void)
@@ -443,7 +429,7 @@ static int do_share(const char *hostdir, const char *target, int ro)
 				if (i == 0)
 					die("cannot mount %s on %s in the subhost: %s",
 					    hostdir, target, strerror(err));
-				warn("cannot mount %s on %s in a service's mount namespace: %s",
+				warn("warning: cannot mount %s on %s in a service's mount namespace: %s",
 				     hostdir, target, strerror(err));
 				failed++;
 				continue;
@@ -485,7 +471,7 @@ static int do_unshare(const char *target)
 				if (i == 0)
 					die("cannot unmount %s in the subhost: %s", target,
 					    strerror(errno));
-				warn("cannot unmount %s in a service's mount namespace: %s",
+				warn("warning: cannot unmount %s in a service's mount namespace: %s",
 				     target, strerror(errno));
 				failed++;
 				continue;

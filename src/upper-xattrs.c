@@ -51,7 +51,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-const char *prog = "upper-xattrs";
+const char *msg_prog = "upper-xattrs";
 
 #define MARK "trusted.overlay-boot.xattrs"
 #define T_PRE "trusted.overlay."
@@ -223,7 +223,8 @@ int main(int argc, char **argv)
 		upper = argv[1];
 		want = argv[2];
 	} else {
-		die("usage: upper-xattrs UPPER user|trusted, or upper-xattrs --mode UPPER");
+		die_usage("usage: upper-xattrs UPPER user|trusted, "
+			  "or upper-xattrs --mode UPPER");
 	}
 	top = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (top < 0)
@@ -254,6 +255,6 @@ int main(int argc, char **argv)
 		die("%s: recording the %s form: %s", upper, want, strerror(errno));
 	if (changed)
 		fprintf(stderr, "%s: %s: %lu overlay attributes moved to the %s form\n",
-			prog, upper, changed, want);
+			msg_prog, upper, changed, want);
 	return 0;
 }

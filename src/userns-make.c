@@ -28,7 +28,6 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-const char *prog = "userns-make";
+const char *msg_prog = "userns-make";
 
 static const char *made[2];	/* bind mounts made, undone on failure */
 static pid_t child = -1;
@@ -58,21 +57,6 @@ static void undo(void)
 	}
 }
 
-__attribute__((noreturn, format(printf, 1, 2)))
-static void fail(const char *fmt, ...);
-
-static void fail(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	undo();
-	die("%s", buf);
-}
-
 static unsigned long number(const char *what, const char *s, unsigned long max)
 {
 	char *end;
@@ -91,16 +75,16 @@ static void write_file(const char *path, const char *s)
 	size_t n = strlen(s);
 
 	if (fd < 0)
-		fail("open %s: %s", path, strerror(errno));
+		die("open %s: %s", path, strerror(errno));
 	if (write(fd, s, n) != (ssize_t)n) {
 		int err = errno;
 
 		close(fd);
-		fail("writing '%.*s' to %s: %s", (int)(n - 1), s, path,
+		die("writing '%.*s' to %s: %s", (int)(n - 1), s, path,
 		     strerror(err));
 	}
 	if (close(fd) < 0)
-		fail("closing %s: %s", path, strerror(errno));
+		die("closing %s: %s", path, strerror(errno));
 }
 
 /* The directory of FILE a shared mount point, as ip-netns(8) makes it. */
@@ -110,21 +94,21 @@ static void shared_dir(const char *file)
 	char *slash;
 
 	if (snprintf(dir, sizeof dir, "%s", file) >= (int)sizeof dir)
-		fail("%s: path too long", file);
+		die("%s: path too long", file);
 	slash = strrchr(dir, '/');
 	if (!slash || slash == dir)
-		fail("%s: must be an absolute path below a directory", file);
+		die("%s: must be an absolute path below a directory", file);
 	*slash = '\0';
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		fail("mkdir %s: %s", dir, strerror(errno));
+		die("mkdir %s: %s", dir, strerror(errno));
 	if (mount("", dir, "none", MS_SHARED | MS_REC, NULL) == 0)
 		return;
 	if (errno != EINVAL)
-		fail("making %s a shared mount: %s", dir, strerror(errno));
+		die("making %s a shared mount: %s", dir, strerror(errno));
 	/* not a mount point yet */
 	if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) < 0 ||
 	    mount("", dir, "none", MS_SHARED | MS_REC, NULL) < 0)
-		fail("making %s a shared mount: %s", dir, strerror(errno));
+		die("making %s a shared mount: %s", dir, strerror(errno));
 }
 
 static void bind_ns(int slot, const char *what, const char *file)
@@ -135,11 +119,11 @@ static void bind_ns(int slot, const char *what, const char *file)
 	snprintf(src, sizeof src, "/proc/%d/ns/%s", (int)child, what);
 	fd = open(file, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (fd < 0)
-		fail("creating %s: %s", file, strerror(errno));
+		die("creating %s: %s", file, strerror(errno));
 	close(fd);
 	made[slot] = file;
 	if (mount(src, file, NULL, MS_BIND, NULL) < 0)
-		fail("binding %s to %s: %s", src, file, strerror(errno));
+		die("binding %s to %s: %s", src, file, strerror(errno));
 }
 
 /* One byte on FD, or fail with WHAT. */
@@ -152,7 +136,7 @@ static void expect(int fd, const char *what)
 		n = read(fd, &c, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
-		fail("%s", what);
+		die("%s", what);
 }
 
 int main(int argc, char **argv)
@@ -163,7 +147,7 @@ int main(int argc, char **argv)
 	const char *netns;
 
 	if (argc != 4 && argc != 5)
-		die("usage: userns-make BASE COUNT USERNS_FILE [NETNS_FILE]");
+		die_usage("usage: userns-make BASE COUNT USERNS_FILE [NETNS_FILE]");
 	base = number("BASE", argv[1], 4294967294UL);
 	count = number("COUNT", argv[2], 4294967295UL);
 	if (count == 0 || base + count - 1 > 4294967294UL)
@@ -171,6 +155,8 @@ int main(int argc, char **argv)
 	netns = argc == 5 ? argv[4] : NULL;
 	if (geteuid() != 0)
 		die("must be run as root");
+	/* From here on a failure leaves nothing behind. */
+	die_hook = undo;
 	if (pipe2(to_child, O_CLOEXEC) < 0 || pipe2(to_parent, O_CLOEXEC) < 0)
 		die("pipe: %s", strerror(errno));
 	child = fork();
@@ -181,22 +167,16 @@ int main(int argc, char **argv)
 
 		close(to_child[1]);
 		close(to_parent[0]);
-		if (unshare(CLONE_NEWUSER) < 0) {
-			fprintf(stderr, "%s: creating a user namespace: %s\n", prog,
-				strerror(errno));
-			_exit(1);
-		}
+		if (unshare(CLONE_NEWUSER) < 0)
+			die_err(errno, "creating a user namespace");
 		if (write(to_parent[1], &c, 1) != 1)
 			_exit(1);
 		/* the maps are written: now the network namespace, owned
 		 * by the new user namespace */
 		if (read(to_child[0], &c, 1) != 1)
 			_exit(1);
-		if (c == 'n' && unshare(CLONE_NEWNET) < 0) {
-			fprintf(stderr, "%s: creating a network namespace: %s\n",
-				prog, strerror(errno));
-			_exit(1);
-		}
+		if (c == 'n' && unshare(CLONE_NEWNET) < 0)
+			die_err(errno, "creating a network namespace");
 		if (write(to_parent[1], &c, 1) != 1)
 			_exit(1);
 		/* held until the parent has bound what it needs, or has died */
@@ -213,7 +193,7 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof path, "/proc/%d/gid_map", (int)child);
 	write_file(path, map);
 	if (write(to_child[1], netns ? "n" : "-", 1) != 1)
-		fail("the child is gone");
+		die("the child is gone");
 	expect(to_parent[0], "the child could not create the network namespace");
 	bind_ns(0, "user", argv[3]);
 	if (netns) {
@@ -222,7 +202,7 @@ int main(int argc, char **argv)
 	}
 	close(to_child[1]);
 	if (waitpid(child, &st, 0) < 0)
-		fail("waitpid: %s", strerror(errno));
+		die("waitpid: %s", strerror(errno));
 	child = -1;
 	return 0;
 }

@@ -16,6 +16,9 @@
 #include "pivot-mount.h"
 #include "pivot-parse.h"
 
+/* the name overlay-pivot's messages begin with (msg.h) */
+const char *msg_prog = "overlay-pivot";
+
 int main(int argc, char **argv)
 {
 	struct pv_config cfg;

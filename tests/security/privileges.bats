@@ -194,7 +194,7 @@ PTRACE='
 	# a driver that hands the mount code a configuration directly,
 	# bypassing the argument parser and its checks
 	cc -std=c11 -O2 -D_GNU_SOURCE -I"$top/src" -o "$BATS_TEST_TMPDIR/bypass" \
-		"$top/tests/security/bypass.c" "$top"/src/pivot-*.c
+		"$top/tests/security/bypass.c" "$top"/src/pivot-*.c "$top/src/msg.c"
 	run "$BATS_TEST_TMPDIR/bypass" user dev-bind
 	[ "$status" -eq 1 ]
 	[ "$output" = "overlay-pivot: --dev-bind: only root may use it" ]
