@@ -156,76 +156,97 @@ static int do_act(const struct req *q, struct reply *rep, int *fd)
 	return EINVAL;
 }
 
-static int capset_none(void)
+int caller_become(uint32_t keep, const char **what)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
-
-	memset(d, 0, sizeof d);
-	return (int)syscall(SYS_capset, &h, d);
-}
-
-static bool caps_none(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	memset(d, 0, sizeof d);
-	if (syscall(SYS_capget, &h, d) < 0)
-		return false;
-	for (int i = 0; i < 2; i++)
-		if (d[i].effective || d[i].permitted || d[i].inheritable)
-			return false;
-	return true;
-}
-
-/* In the child: become the caller, entirely, or exit. */
-static void become_caller(void)
-{
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 	gid_t *g;
 	int n;
 
-	/* The ids: from root, setresuid to a non-zero uid also clears every
-	 * capability set; in the caller's user namespace the ids are the
-	 * caller's already and the capabilities are dropped by hand. */
-	if (setresgid(who.gid, who.gid, who.gid) < 0 ||
-	    setresuid(who.uid, who.uid, who.uid) < 0)
-		_exit(CHILD_SWITCH);
+	/* From root, setresuid to a non-zero uid clears every capability
+	 * set unless asked to keep the permitted one; in the caller's user
+	 * namespace the ids are the caller's already and only the capset
+	 * drops anything. */
+	*what = "keeping capabilities";
+	if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return CALLER_SWITCH_FAILED;
+	*what = "setresgid";
+	if (setresgid(who.gid, who.gid, who.gid) < 0)
+		return CALLER_SWITCH_FAILED;
+	*what = "setresuid";
+	if (setresuid(who.uid, who.uid, who.uid) < 0)
+		return CALLER_SWITCH_FAILED;
+	*what = "keeping capabilities";
+	if (keep && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return CALLER_SWITCH_FAILED;
+	/* EINVAL: a kernel without ambient capabilities (before 4.3) */
+	*what = "clearing the ambient capabilities";
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    errno != EINVAL)
-		_exit(CHILD_SWITCH);
-	if (capset_none() < 0)
-		_exit(CHILD_SWITCH);
-	/* a caller's process, but no one may attach to it */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		_exit(CHILD_SWITCH);
+		return CALLER_SWITCH_FAILED;
+	*what = "capset";
+	memset(d, 0, sizeof d);
+	d[0].effective = d[0].permitted = keep;
+	if (syscall(SYS_capset, &h, d) < 0)
+		return CALLER_SWITCH_FAILED;
 
 	/* Verify, do not trust. */
+	*what = "the ids";
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
 	    ru != who.uid || eu != who.uid || su != who.uid ||
 	    rg != who.gid || eg != who.gid || sg != who.gid)
-		_exit(CHILD_VERIFY);
+		return CALLER_NOT_VERIFIED;
+	*what = "the file-system ids";
 	if ((uid_t)setfsuid((uid_t)-1) != who.uid ||
 	    (gid_t)setfsgid((gid_t)-1) != who.gid)
-		_exit(CHILD_VERIFY);
-	if (!caps_none())
-		_exit(CHILD_VERIFY);
+		return CALLER_NOT_VERIFIED;
+	/* No inheritable capability means no ambient one either: the
+	 * kernel keeps ambient within permitted and inheritable. */
+	*what = "the capabilities";
+	memset(d, 0, sizeof d);
+	if (syscall(SYS_capget, &h, d) < 0 ||
+	    d[0].effective != keep || d[0].permitted != keep ||
+	    d[0].inheritable || d[1].effective || d[1].permitted ||
+	    d[1].inheritable)
+		return CALLER_NOT_VERIFIED;
 	/* The groups are the caller's: the helper never changes them (a user
 	 * namespace shows those it does not map as the overflow gid, so
 	 * there only their number is compared). */
+	*what = "the groups";
 	n = getgroups(0, NULL);
 	if (n != who.ngroups)
-		_exit(CHILD_VERIFY);
+		return CALLER_NOT_VERIFIED;
 	g = calloc((size_t)n + 1, sizeof *g);
-	if (!g || getgroups(n, g) != n)
-		_exit(CHILD_VERIFY);
-	if (!who.userns)
-		for (int i = 0; i < n; i++)
-			if (g[i] != who.groups[i])
-				_exit(CHILD_VERIFY);
+	if (!g || getgroups(n, g) != n) {
+		free(g);
+		return CALLER_NOT_VERIFIED;
+	}
+	for (int i = 0; !who.userns && i < n; i++)
+		if (g[i] != who.groups[i]) {
+			free(g);
+			return CALLER_NOT_VERIFIED;
+		}
 	free(g);
+	*what = NULL;
+	return 0;
+}
+
+/* In the child: become the caller, entirely, or exit. */
+static void become_caller(void)
+{
+	const char *what;
+
+	switch (caller_become(0, &what)) {
+	case CALLER_SWITCH_FAILED:
+		_exit(CHILD_SWITCH);
+	case CALLER_NOT_VERIFIED:
+		_exit(CHILD_VERIFY);
+	}
+	/* a caller's process, but no one may attach to it */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		_exit(CHILD_SWITCH);
 }
 
 /* Send REP (and FD, if any) on SOCK. */

@@ -18,6 +18,7 @@
 #define PIVOT_CALLER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Once, first thing: who the caller is (their real ids; their groups are
@@ -28,6 +29,17 @@ void caller_init(uid_t uid, gid_t gid, bool act);
  * caller's command will not: from now on every act goes through a child
  * that drops them (its ids are the caller's already). */
 void caller_entered_userns(void);
+
+/* The one switch to the caller's identity, for this process (the acts
+ * below run it in their child; pivot-privs before the user namespace and
+ * for good before the command): real, effective, saved and file-system
+ * uid and gid; no capability but KEEP (a mask of capabilities below 32,
+ * effective and permitted) in any set, none ambient; then every id,
+ * capability set and the groups are read back. Returns 0, or
+ * CALLER_SWITCH_FAILED (errno set) or CALLER_NOT_VERIFIED, with *WHAT
+ * naming the step or what is not the caller's. */
+enum { CALLER_SWITCH_FAILED = 1, CALLER_NOT_VERIFIED };
+int caller_become(uint32_t keep, const char **what);
 
 /* caller_openat: also require that the caller may read the object (and
  * search it, if it is a directory), even when FLAGS has O_PATH. */

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
-#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -29,26 +28,6 @@
 
 #include "pivot-caller.h"
 #include "pivot-utils.h"
-
-static int capset2(uint32_t eff, uint32_t perm, uint32_t inh)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	memset(d, 0, sizeof d);
-	d[0].effective = eff;
-	d[0].permitted = perm;
-	d[0].inheritable = inh;
-	return (int)syscall(SYS_capset, &h, d);
-}
-
-static int capget_all(struct __user_cap_data_struct d[2])
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-
-	memset(d, 0, 2 * sizeof *d);
-	return (int)syscall(SYS_capget, &h, d);
-}
 
 /* What glibc's loader removes from the environment of a set-id program
  * (UNSECURE_ENVVARS, GLIBC_TUNABLES and MALLOC_CHECK_). overlay-pivot is
@@ -108,6 +87,20 @@ void pv_privs_init(struct pv_privs *p)
 	if (eu != 0)
 		die("installed set-user-id but not owned by root");
 	caller_init(ru, rg, true);
+}
+
+/* Become the caller (see caller_become), or die saying what is not. */
+static void become(uint32_t keep)
+{
+	const char *what;
+
+	switch (caller_become(keep, &what)) {
+	case CALLER_SWITCH_FAILED:
+		die_err(errno, "becoming the caller: %s", what);
+	case CALLER_NOT_VERIFIED:
+		die("privileges not dropped: %s are not the caller's after the "
+		    "switch", what);
+	}
 }
 
 static int write_at(const char *path, const char *s)
@@ -181,24 +174,10 @@ void pv_privs_enter_userns(struct pv_privs *p, bool with_mntns)
 	if (p->root)
 		return;
 	if (p->setuid) {
-		uid_t ru, eu, su;
-
 		/* Become the caller; keep CAP_SYS_ADMIN alone, for the one
 		 * unshare below (needed where unprivileged user namespaces
 		 * are forbidden). */
-		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-			die_err(errno, "prctl(PR_SET_KEEPCAPS)");
-		if (setresgid(p->gid, p->gid, p->gid) < 0)
-			die_err(errno, "setresgid");
-		if (setresuid(p->uid, p->uid, p->uid) < 0)
-			die_err(errno, "setresuid");
-		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-			die_err(errno, "prctl(PR_SET_KEEPCAPS)");
-		if (getresuid(&ru, &eu, &su) < 0 || ru != p->uid ||
-		    eu != p->uid || su != p->uid)
-			die("could not become the caller");
-		if (capset2(1u << CAP_SYS_ADMIN, 1u << CAP_SYS_ADMIN, 0) < 0)
-			die_err(errno, "capset");
+		become(1u << CAP_SYS_ADMIN);
 	}
 	if (unshare(flags) < 0)
 		die_err(errno, "creating a user namespace");
@@ -238,9 +217,6 @@ static int last_cap(void)
 
 void pv_privs_drop(const struct pv_privs *p)
 {
-	struct __user_cap_data_struct d[2];
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg;
 	int last = last_cap();
 
 	if (p->root)
@@ -255,31 +231,12 @@ void pv_privs_drop(const struct pv_privs *p)
 	for (int c = 0; c <= last; c++)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
 			die_err(errno, "dropping capability %d from the bounding set", c);
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		die_err(errno, "clearing ambient capabilities");
-	if (setresgid(p->gid, p->gid, p->gid) < 0)
-		die_err(errno, "setresgid");
-	if (setresuid(p->uid, p->uid, p->uid) < 0)
-		die_err(errno, "setresuid");
-	if (capset2(0, 0, 0) < 0)
-		die_err(errno, "capset");
+	become(0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_err(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 
-	/* Verify, do not trust. */
-	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
-		die_err(errno, "getresuid");
-	if (ru != p->uid || eu != p->uid || su != p->uid ||
-	    rg != p->gid || eg != p->gid || sg != p->gid)
-		die("privileges not dropped: ids");
-	if ((uid_t)setfsuid((uid_t)-1) != p->uid ||
-	    (gid_t)setfsgid((gid_t)-1) != p->gid)
-		die("privileges not dropped: file-system ids");
-	if (capget_all(d) < 0)
-		die_err(errno, "capget");
-	for (int i = 0; i < 2; i++)
-		if (d[i].effective || d[i].permitted || d[i].inheritable)
-			die("privileges not dropped: capabilities");
+	/* Verify, do not trust: caller_become read back the ids, the
+	 * capability sets and the groups; what it does not switch, here. */
 	for (int c = 0; c <= last; c++)
 		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 0)
 			die("privileges not dropped: bounding set");

@@ -35,6 +35,17 @@ programs() {
 	[ -z "$output" ]
 }
 
+@test "overlay-pivot switches to the caller's identity in one place" {
+	# pivot-caller.c's caller_become, which reads back what it switched.
+	# Not the caller: pivot-userns.c becomes root of a subhost's user
+	# namespace, pivot-caps.c drops a root subhost's capabilities; a
+	# check that root cannot be had again is no switch.
+	run sh -c "cd '$TOP/src' && grep -nE '\\bset(res|fs|e)?[ug]id\\(|\\bsetgroups\\(|SYS_capset|PR_SET_KEEPCAPS' overlay-pivot.c pivot-*.c |
+		grep -v -e '^pivot-caller\\.c:' -e '^pivot-userns\\.c:' -e '^pivot-caps\\.c:' -e 'setuid(0) == 0'"
+	echo "$output"
+	[ -z "$output" ]
+}
+
 # one_line PROG: $output is one line that begins with PROG's message name.
 one_line() {
 	local name
