@@ -25,6 +25,7 @@
 #include "pivot-fuse.h"
 #include "pivot-harden.h"
 #include "pivot-mount.h"
+#include "pivot-net.h"
 #include "pivot-ovroot.h"
 #include "pivot-parse.h"
 #include "pivot-privs.h"
@@ -89,23 +90,6 @@ static void refuse_root_only(const struct pv_config *cfg,
 			die("-m %s: only root may mount this filesystem type",
 			    op->fstype);
 	}
-}
-
-static void enter_netns(const char *path, const struct pv_privs *pr)
-{
-	int fd;
-
-	/* repeated here, where it is done */
-	if (!pr->root)
-		die("--netns: only root may use it");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die_err(errno, "--netns %s", path);
-	if (setns(fd, CLONE_NEWNET) < 0)
-		die_err(errno, "--netns %s: setns", path);
-	close(fd);
-	/* A namespace to run in has its loopback up, as a new one (-N) does. */
-	pv_loopback_up();
 }
 
 static void reopen_stage(struct pv_ctx *ctx)
@@ -232,7 +216,7 @@ int main(int argc, char **argv)
 		pv_exec(cfg.argv);
 	}
 	if (cfg.netns)
-		enter_netns(cfg.netns, &pr);
+		pv_enter_netns(cfg.netns, pr.root);
 
 	if (cfg.userns && pr.root) {
 		/* The host's root stages the idmapped sources, then becomes

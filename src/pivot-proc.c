@@ -3,15 +3,12 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <net/if.h>
 #include <stdbool.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -241,21 +238,4 @@ void pv_run_as_init(char *const argv[])
 		}
 	}
 	_exit(status);
-}
-
-void pv_loopback_up(void)
-{
-	struct ifreq ifr;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (s < 0)
-		die_err(errno, "socket");
-	memset(&ifr, 0, sizeof ifr);
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		die_err(errno, "lo: SIOCGIFFLAGS");
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		die_err(errno, "lo: bringing it up");
-	close(s);
 }

@@ -24,7 +24,4 @@ void pv_exec(char *const argv[]);
 __attribute__((noreturn))
 void pv_run_as_init(char *const argv[]);
 
-/* Bring the loopback interface of the current network namespace up. */
-void pv_loopback_up(void);
-
 #endif
