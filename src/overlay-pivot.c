@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pivot-caller.h"
+#include "pivot-exec.h"
 #include "pivot-fuse.h"
 #include "pivot-harden.h"
 #include "pivot-mount.h"
@@ -29,7 +30,6 @@
 #include "pivot-ovroot.h"
 #include "pivot-parse.h"
 #include "pivot-privs.h"
-#include "pivot-proc.h"
 #include "pivot-squash.h"
 #include "pivot-userns.h"
 #include "pivot-utils.h"

@@ -1,5 +1,6 @@
-/* pivot-proc: the processes: the waiting parent, pid 1, the command. */
-#include "pivot-proc.h"
+/* pivot-exec: running the command: exec, the waiting parent that
+ * forwards signals, and pid 1 of a new pid namespace. */
+#include "pivot-exec.h"
 
 #include <errno.h>
 #include <limits.h>

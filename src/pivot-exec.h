@@ -1,6 +1,7 @@
-/* pivot-proc: the processes: the waiting parent, pid 1, the command. */
-#ifndef PIVOT_PROC_H
-#define PIVOT_PROC_H
+/* pivot-exec: running the command: exec, the waiting parent that
+ * forwards signals, and pid 1 of a new pid namespace. */
+#ifndef PIVOT_EXEC_H
+#define PIVOT_EXEC_H
 
 #include <stdbool.h>
 #include <sys/types.h>
