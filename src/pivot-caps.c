@@ -44,10 +44,7 @@
 #include "pivot-harden.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/capability.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -82,28 +79,11 @@ static const struct {
 };
 #define NCAPS (sizeof host_caps / sizeof host_caps[0])
 
-/* The highest capability this kernel knows (older ones lack the newest). */
-static int last_cap(void)
-{
-	char buf[16];
-	ssize_t n;
-	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return CAP_LAST_CAP;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return CAP_LAST_CAP;
-	buf[n] = '\0';
-	return atoi(buf);
-}
-
 void pv_harden_caps(void)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
-	int last = last_cap();
+	int last = pv_last_cap();
 
 	for (size_t i = 0; i < NCAPS; i++) {
 		if (host_caps[i].cap > last)

@@ -205,19 +205,9 @@ void pv_privs_enter_userns(struct pv_privs *p, bool with_mntns)
 	caller_entered_userns();
 }
 
-static int last_cap(void)
-{
-	int last = CAP_LAST_CAP;
-
-	/* the running kernel may know more capabilities than our headers */
-	while (prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0)
-		last++;
-	return last;
-}
-
 void pv_privs_drop(const struct pv_privs *p)
 {
-	int last = last_cap();
+	int last = pv_last_cap();
 
 	if (p->root)
 		return;

@@ -4,10 +4,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -129,4 +131,17 @@ void pv_close_fds_from(int lowest, int keep)
 void pv_fdpath(int fd, char buf[PV_FDPATH_LEN])
 {
 	snprintf(buf, PV_FDPATH_LEN, "/proc/self/fd/%d", fd);
+}
+
+int pv_last_cap(void)
+{
+	int last = CAP_LAST_CAP;
+
+	/* The running kernel may know more capabilities than our headers,
+	 * or fewer; asked with prctl, not /proc, which may not be there. */
+	while (last > 0 && prctl(PR_CAPBSET_READ, last, 0, 0, 0) < 0)
+		last--;
+	while (prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0)
+		last++;
+	return last;
 }

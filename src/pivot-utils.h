@@ -23,6 +23,9 @@ int pv_write_file_at(int dirfd, const char *path, const char *s);
 /* Close every fd >= LOWEST except KEEP (-1 for none). */
 void pv_close_fds_from(int lowest, int keep);
 
+/* The highest capability number the running kernel knows. */
+int pv_last_cap(void);
+
 /* "/proc/self/fd/N" for FD, in a static-size caller buffer. */
 #define PV_FDPATH_LEN 32
 void pv_fdpath(int fd, char buf[PV_FDPATH_LEN]);
