@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,9 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mount-api.h"
 #include "pivot-caller.h"
 #include "pivot-privs.h"
-#include "mount-api.h"
+#include "pivot-squash.h"
 #include "pivot-utils.h"
 
 /* ---- plan ------------------------------------------------------------ */
@@ -367,41 +367,6 @@ int pv_fuse_serve(struct pv_ctx *ctx, const struct pv_op *op, const char *what,
 
 /* ---- squashfuse ------------------------------------------------------ */
 
-/* Open the image as the caller, read-only; it must be a regular file that
- * begins with the squashfs magic. */
-static int open_image(struct pv_ctx *ctx, const char *what, const char *img)
-{
-	static const unsigned char magic[4] = { 'h', 's', 'q', 's' };
-	unsigned char buf[4];
-	struct stat st;
-	char *abs;
-	int fd, err;
-
-	if (img[0] == '/')
-		abs = pv_xstrdup(img);
-	else if (ctx->cwd)
-		abs = pv_xasprintf("%s/%s", ctx->cwd, img);
-	else
-		die("%s %s: relative path but the working directory is unknown",
-		    what, img);
-	fd = caller_openat(ctx->oldroot, abs, O_RDONLY | O_NOCTTY | O_NONBLOCK,
-			   0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-			   CALLER_READABLE);
-	err = errno;
-	free(abs);
-	(void)err;
-	if (fd < 0)
-		die("%s %s: does not exist or is not readable by you", what, img);
-	if (fstat(fd, &st) < 0)
-		die_err(errno, "%s %s", what, img);
-	if (!S_ISREG(st.st_mode))
-		die("%s %s: not a regular file", what, img);
-	if (pread(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf ||
-	    memcmp(buf, magic, sizeof magic) != 0)
-		die("%s %s: not a squashfs image", what, img);
-	return fd;
-}
-
 void pv_fuse_squash(struct pv_ctx *ctx, const struct pv_config *cfg)
 {
 	size_t n = 0;
@@ -428,7 +393,7 @@ void pv_fuse_squash(struct pv_ctx *ctx, const struct pv_config *cfg)
 
 		if (op->type != PV_OP_SQUASH && op->type != PV_OP_SQUASH_OVERLAY)
 			continue;
-		img = open_image(ctx, what, op->src);
+		img = pv_squash_open_image(ctx, what, op->src);
 		snprintf(imgpath, sizeof imgpath, "/dev/fd/%d", img);
 		m = pv_fuse_serve(ctx, op, what, op->src, argv, &img, 1);
 		close(img);

@@ -218,7 +218,7 @@ static int scratch_fd(struct pv_ctx *ctx)
 /* ---- resolution ----------------------------------------------------- */
 
 /* A host path, absolute or relative to the caller's cwd. */
-static char *host_abs(struct pv_ctx *ctx, const char *what, const char *p)
+char *pv_host_abs(struct pv_ctx *ctx, const char *what, const char *p)
 {
 	if (p[0] == '/')
 		return pv_xstrdup(p);
@@ -236,7 +236,7 @@ int pv_open_host(struct pv_ctx *ctx, const char *what, const char *path,
 
 	if (fd >= 0)
 		return fd;
-	abs = host_abs(ctx, what, path);
+	abs = pv_host_abs(ctx, what, path);
 	fd = ctx->oldroot >= 0 ?
 		 caller_openat(ctx->oldroot, abs, flags | O_PATH, 0,
 			       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
@@ -486,7 +486,7 @@ static int open_layer_dir(struct pv_ctx *ctx, int dirfd, const char *name,
  * not be a symlink, and it must belong to the caller. */
 static int open_user_layer(struct pv_ctx *ctx, const char *what, const char *p)
 {
-	char *abs = host_abs(ctx, what, p);
+	char *abs = pv_host_abs(ctx, what, p);
 	char *slash;
 	const char *base;
 	int parent, fd;

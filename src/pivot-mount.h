@@ -61,6 +61,10 @@ void pv_stage(struct pv_ctx *ctx, uid_t owner_uid, gid_t owner_gid);
 int pv_openat2(int dirfd, const char *path, int flags,
 	       unsigned long long resolve);
 
+/* PATH made absolute against the caller's cwd (malloc'd); dies when it
+ * is relative and the cwd is unknown. */
+char *pv_host_abs(struct pv_ctx *ctx, const char *what, const char *path);
+
 /* Open a host path (absolute, or relative to the caller's cwd) with
  * O_PATH|FLAGS, as the caller. For a non-root caller every failure, and a
  * source the caller may not read (NEED_READ), gives the same message. */

@@ -1,7 +1,8 @@
-/* pivot-squash: a root caller's squashfs images, on loop devices we attach
- * ourselves (read-only, autoclear, at most PV_SQUASH_MAX per run) or as the
- * block device given. A non-root caller's go through squashfuse
- * (pivot-fuse). */
+/* pivot-squash: squashfs images. Every image is opened and checked here,
+ * as the caller; a root caller's are then mounted from loop devices we
+ * attach ourselves (read-only, autoclear, at most PV_SQUASH_MAX per run)
+ * or as the block device given. A non-root caller's go through
+ * squashfuse (pivot-fuse). */
 #include "pivot-squash.h"
 
 #include <errno.h>
@@ -36,23 +37,17 @@ size_t pv_squash_count(const struct pv_config *cfg)
 	return n;
 }
 
-/* Open a host path as the caller (CHECK: see caller_openat). */
-static int open_as_caller(struct pv_ctx *ctx, const char *what,
-			  const char *img, int flags, unsigned check)
+int pv_squash_open_image(struct pv_ctx *ctx, const char *what, const char *img)
 {
-	char *abs;
+	static const unsigned char magic[4] = { 'h', 's', 'q', 's' };
+	unsigned char buf[4];
+	struct stat st;
+	char *abs = pv_host_abs(ctx, what, img);
 	int fd, err;
 
-	if (img[0] == '/')
-		abs = pv_xstrdup(img);
-	else if (ctx->cwd)
-		abs = pv_xasprintf("%s/%s", ctx->cwd, img);
-	else
-		die("%s %s: relative path but the working directory is unknown",
-		    what, img);
-	fd = caller_openat(ctx->oldroot, abs,
-			   flags | O_RDONLY | O_NOCTTY | O_NONBLOCK, 0,
-			   RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, check);
+	fd = caller_openat(ctx->oldroot, abs, O_RDONLY | O_NOCTTY | O_NONBLOCK,
+			   0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+			   ctx->root ? 0 : CALLER_READABLE);
 	err = errno;
 	free(abs);
 	if (fd < 0) {
@@ -61,19 +56,6 @@ static int open_as_caller(struct pv_ctx *ctx, const char *what,
 			    what, img);
 		die_err(err, "%s %s", what, img);
 	}
-	return fd;
-}
-
-/* The image: a regular file or (a root caller's) a block device, opened
- * read-only as the caller, that begins with the squashfs magic; checked
- * here, from the descriptor, before any loop device exists. */
-static int open_image(struct pv_ctx *ctx, const char *what, const char *img)
-{
-	static const unsigned char magic[4] = { 'h', 's', 'q', 's' };
-	unsigned char buf[4];
-	struct stat st;
-	int fd = open_as_caller(ctx, what, img, 0, 0);
-
 	if (fstat(fd, &st) < 0)
 		die_err(errno, "%s %s", what, img);
 	if (!S_ISREG(st.st_mode) && !(ctx->root && S_ISBLK(st.st_mode)))
@@ -160,7 +142,7 @@ void pv_squash_mount(struct pv_ctx *ctx, const struct pv_config *cfg,
 
 		if (!is_squash(op))
 			continue;
-		img = open_image(ctx, what, op->src);
+		img = pv_squash_open_image(ctx, what, op->src);
 		if (fstat(img, &st) < 0)
 			die_err(errno, "%s %s", what, op->src);
 		/* a block device is mounted as it is (machroot's form) */

@@ -12,6 +12,12 @@
 /* Number of images CFG mounts. */
 size_t pv_squash_count(const struct pv_config *cfg);
 
+/* Open IMG (absolute, or relative to the caller's cwd) read-only as the
+ * caller: a regular file or (a root caller's) a block device that begins
+ * with the squashfs magic, checked from the descriptor, before anything
+ * (a loop device, squashfuse) is given it. */
+int pv_squash_open_image(struct pv_ctx *ctx, const char *what, const char *img);
+
 /* Attach every image of CFG to a read-only, auto-clearing loop device and
  * mount it (read-only, nosuid, nodev) at /sq/N of the staging root. The
  * image is opened with the caller's permissions. Must run while we still
