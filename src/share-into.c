@@ -279,6 +279,18 @@ static struct stat pidns_st;
 static int sub_userns = -1;
 static unsigned long sub_root_uid, sub_root_gid;
 
+/* Switch the file-system ids, and check: setfsuid reports no failure but
+ * by what it returns next time, and a mkdir made as the wrong owner
+ * would give the subhost's root a directory it cannot write. */
+static void fs_ids(unsigned long uid, unsigned long gid)
+{
+	(void)setfsgid((gid_t)gid);
+	(void)setfsuid((uid_t)uid);
+	if ((uid_t)setfsuid((uid_t)-1) != (uid_t)uid ||
+	    (gid_t)setfsgid((gid_t)-1) != (gid_t)gid)
+		die("cannot act as uid %lu, gid %lu", uid, gid);
+}
+
 /* the host id that id 0 of the user namespace of PID maps to, from FILE */
 static unsigned long root_of(int pid, const char *file)
 {
@@ -401,13 +413,11 @@ static int do_share(const char *hostdir, const char *target, int ro)
 			if (i == 0) {
 				/* as the subhost's root: the host's root is
 				 * nobody in its overlay */
-				if (sub_userns >= 0) {
-					(void)setfsgid((gid_t)sub_root_gid);
-					(void)setfsuid((uid_t)sub_root_uid);
-				}
+				if (sub_userns >= 0)
+					fs_ids(sub_root_uid, sub_root_gid);
 				mkdirs(target);
-				(void)setfsuid(0);
-				(void)setfsgid(0);
+				if (sub_userns >= 0)
+					fs_ids(0, 0);
 			} else if (stat(target, &tst) != 0 || !S_ISDIR(tst.st_mode)) {
 				/* This service sees another tree there. */
 				close(clone);
