@@ -246,6 +246,9 @@ journal_pending_create() {
 }
 
 pending_undo_end() {
+	# UPPER's lock (storage_claim) is an fd open on UPPER, which would
+	# keep a disk image busy.
+	exec 4<&-
 	[ -e "$OVERLAY_BOOT_UNDO" ] || return 0
 	undo_replay "$OVERLAY_BOOT_UNDO"
 	rm -f -- "$OVERLAY_BOOT_UNDO"

@@ -24,11 +24,8 @@ stop_refused() {
 }
 
 @test "a host process in the mounted UPPER image: stop names it and fails; the next boot is refused" {
-	conf=$(make_subhost obfh1 "UPPER=!overlay-diskfile up/root up.img")
+	conf=$(image_upper obfh1)
 	base=${conf%/*}
-	mkdir -p "$BATS_TEST_TMPDIR/tree/root" "$BATS_TEST_TMPDIR/tree/work"
-	truncate -s 32M "$base/up.img"
-	mkfs.ext4 -q -d "$BATS_TEST_TMPDIR/tree" "$base/up.img"
 	boot "$conf"
 	when_finished "$TOP/overlay-stop" obfh1
 	dev=$(losetup -n -O NAME -j "$base/up.img")
@@ -94,11 +91,8 @@ stop_refused() {
 }
 
 @test "a subhost booted after one with a disk image does not keep that image: it stops cleanly" {
-	conf=$(make_subhost obfh4 "UPPER=!overlay-diskfile up/root up.img")
+	conf=$(image_upper obfh4)
 	base=${conf%/*}
-	mkdir -p "$BATS_TEST_TMPDIR/tree/root" "$BATS_TEST_TMPDIR/tree/work"
-	truncate -s 32M "$base/up.img"
-	mkfs.ext4 -q -d "$BATS_TEST_TMPDIR/tree" "$base/up.img"
 	conf2=$(make_subhost obfh5)
 	boot "$conf"
 	when_finished "$TOP/overlay-stop" obfh4
@@ -112,4 +106,22 @@ stop_refused() {
 	e2fsck -fn "$base/up.img"
 	stop obfh5
 	settled obfh4 obfh5
+}
+
+@test "a boot that fails with a disk-image UPPER leaves it neither mounted nor attached; the next boot works" {
+	conf=$(image_upper obfh6)
+	base=${conf%/*}
+	# the mount stage fails: the supervisor undoes the image
+	echo "PREMOUNT=/bin/false" >>"$conf"
+	run timeout -k 5 60 "$TOP/overlay-boot" "$conf"
+	echo "$output"
+	[ "$status" = 1 ]
+	[ -z "$(losetup -j "$base/up.img")" ]
+	! grep -q " $base/up " /proc/self/mountinfo
+	[ ! -e "$STATE/obfh6" ]
+	sed -i '/^PREMOUNT=/d' "$conf"
+	boot "$conf"
+	stop obfh6
+	[ -z "$(losetup -j "$base/up.img")" ]
+	settled obfh6
 }

@@ -131,3 +131,15 @@ wait_gone() {
 has_cgroup() {
 	[ -n "$(find /sys/fs/cgroup -maxdepth 3 -type d -path "*/overlay-boot/$1" 2>/dev/null)" ]
 }
+
+# image_upper NAME: a subhost whose UPPER and WORK are on a 32 MB ext4
+# image in its BASE (up.img, mounted by overlay-diskfile on up); prints
+# the config path.
+image_upper() {
+	local conf
+	conf=$(make_subhost "$1" "UPPER=!overlay-diskfile up/root up.img")
+	mkdir -p "$BATS_TEST_TMPDIR/tree/root" "$BATS_TEST_TMPDIR/tree/work"
+	truncate -s 32M "${conf%/*}/up.img"
+	mkfs.ext4 -q -d "$BATS_TEST_TMPDIR/tree" "${conf%/*}/up.img"
+	echo "$conf"
+}

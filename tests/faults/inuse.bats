@@ -6,11 +6,8 @@
 load helpers
 
 @test "an UPPER image already attached to a loop device is refused, not attached twice" {
-	conf=$(make_subhost obfn1 "UPPER=!overlay-diskfile up/root up.img")
+	conf=$(image_upper obfn1)
 	base=${conf%/*}
-	mkdir -p "$BATS_TEST_TMPDIR/tree/root" "$BATS_TEST_TMPDIR/tree/work"
-	truncate -s 32M "$base/up.img"
-	mkfs.ext4 -q -d "$BATS_TEST_TMPDIR/tree" "$base/up.img"
 	# attached by someone else (a mount elsewhere, a stop that left it)
 	dev=$(losetup -f --show "$base/up.img")
 	when_finished losetup -d "$dev"
