@@ -35,6 +35,7 @@ fi
 # init-d-script's variables.
 # shellcheck disable=SC2034 # read by init-d-script, which sources this
 DESC="subhosts"
+# shellcheck disable=SC2034 # read by init-d-script, which sources this
 NAME=subhosts
 # shellcheck disable=SC2034 # read by init-d-script
 PIDFILE=none
